@@ -1,0 +1,23 @@
+//! `scandyctl detect`: lists Scandy installs found on this machine.
+
+use std::path::PathBuf;
+
+use color_eyre::eyre::Result;
+
+use crate::discovery::{SearchPaths, discover, render_text};
+
+/// Prints the installs found under `paths` (or the default places).
+pub fn run(json: bool, paths: Vec<PathBuf>) -> Result<i32> {
+    let search = if paths.is_empty() {
+        SearchPaths::defaults()
+    } else {
+        SearchPaths::with_roots(paths)
+    };
+    let installs = discover(&search);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&installs)?);
+    } else {
+        print!("{}", render_text(&installs));
+    }
+    Ok(crate::exit::OK)
+}

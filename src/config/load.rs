@@ -1,0 +1,456 @@
+//! Merging flags, environment, config file, Scandy's `.env`, discovery and defaults.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::dotenv::{self, DotEnv};
+use super::error::{ConfigError, os_reason};
+use super::file;
+use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
+use super::{CliOverrides, Config, LanguageSetting, ValueSource};
+use crate::discovery::{self, Install, InstallKind, SearchPaths};
+
+/// Everything `load` reads from the outside world, so tests can replace it.
+#[derive(Debug, Clone)]
+pub struct LoadContext {
+    /// Process environment (`MONGODB_URI`, `MONGODB_DB`, `SCANDYCTL_CONFIG`).
+    pub env: HashMap<String, String>,
+    /// Current directory (for `./scandyctl.toml` and relative flags).
+    pub cwd: PathBuf,
+    /// Home directory (for `~/.config/scandyctl/config.toml`).
+    pub home: Option<PathBuf>,
+    /// The system-wide config file, normally `/etc/scandyctl/config.toml`.
+    pub etc_config: PathBuf,
+    /// Where discovery looks when no root is configured.
+    pub discovery: SearchPaths,
+}
+
+impl LoadContext {
+    /// The real process environment, current directory, `$HOME` and default search paths.
+    pub fn from_process() -> Self {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let home = env.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
+        LoadContext {
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            home,
+            env,
+            etc_config: PathBuf::from("/etc/scandyctl/config.toml"),
+            discovery: SearchPaths::defaults(),
+        }
+    }
+}
+
+/// The effective configuration and where every value came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The merged configuration.
+    pub config: Config,
+    /// Source of every key (`"mongo.uri"` → `ValueSource`).
+    pub sources: BTreeMap<String, ValueSource>,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// The install at `scandy.root` (discovered or inspected), if recognised.
+    pub install: Option<Install>,
+    /// Remarks for the admin (missing `.env`, discovery choices, ...); never secrets.
+    pub notes: Vec<String>,
+    /// Config file candidates looked at, in lookup order.
+    pub searched: Vec<PathBuf>,
+}
+
+type Layer<T> = Option<(T, ValueSource)>;
+
+/// Where a list-valued key lives in `Config`.
+type ListSlot = fn(&mut Config) -> &mut Vec<PathBuf>;
+
+/// The first layer that has a value, else the default.
+fn first<T>(layers: Vec<Layer<T>>, default: T) -> (T, ValueSource) {
+    layers
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or((default, ValueSource::Default))
+}
+
+fn absolute(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+fn flag(name: &str) -> ValueSource {
+    ValueSource::Flag { flag: name.into() }
+}
+
+fn environment(ctx: &LoadContext, name: &str) -> Layer<String> {
+    let value = ctx.env.get(name).filter(|v| !v.is_empty())?;
+    Some((
+        value.clone(),
+        ValueSource::Environment {
+            variable: name.into(),
+        },
+    ))
+}
+
+/// Loads the configuration: flags > environment > config file > `.env` > discovery > defaults.
+pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, ConfigError> {
+    let located = file::locate(cli, ctx)?;
+    let settings = located.file.as_deref().map(file::read).transpose()?;
+    let mut loaded = LoadedConfig {
+        config: Config::default(),
+        sources: BTreeMap::new(),
+        file: located.file.clone(),
+        install: None,
+        notes: Vec::new(),
+        searched: located.searched,
+    };
+    let file_source = settings.as_ref().map(|s| ValueSource::ConfigFile {
+        path: s.path.clone(),
+    });
+    let from_file = |key: &str| -> Layer<(String, usize)> {
+        let (value, line) = settings.as_ref()?.string(key)?;
+        Some(((value.to_string(), line), file_source.clone()?))
+    };
+    let list_from_file = |key: &str| -> Layer<Vec<String>> {
+        let (value, _) = settings.as_ref()?.list(key)?;
+        Some((value.to_vec(), file_source.clone()?))
+    };
+    let file_dir = located
+        .file
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(&ctx.cwd)
+        .to_path_buf();
+
+    // scandy.root: flag > config file > discovery > default.
+    let root_file = from_file("scandy.root");
+    if let Some(((root, line), source)) = &root_file
+        && root.trim().is_empty()
+    {
+        return Err(ConfigError::InvalidValue {
+            key: "scandy.root",
+            source: Box::new(source.clone()),
+            line: Some(*line),
+            message: "must not be empty".into(),
+        });
+    }
+    let root_layer = cli
+        .root
+        .as_ref()
+        .map(|r| (absolute(&ctx.cwd, r), flag("--root")))
+        .or_else(|| root_file.map(|((r, _), s)| (absolute(&file_dir, Path::new(&r)), s)));
+    let (root, root_source) = match root_layer {
+        Some((root, source)) => {
+            loaded.install = discovery::inspect_root(&root, &ctx.discovery.systemd_dirs);
+            (root, source)
+        }
+        None => discover_root(ctx, &mut loaded),
+    };
+    loaded.config.scandy.root = root;
+    loaded.sources.insert("scandy.root".into(), root_source);
+    if !loaded.config.scandy.root.is_dir() {
+        loaded.notes.push(format!(
+            "scandy.root {} is not a directory",
+            loaded.config.scandy.root.display()
+        ));
+    }
+
+    let (env_file, source) = first(
+        vec![from_file("scandy.env_file").map(|((v, _), s)| (PathBuf::from(v), s))],
+        ".env".into(),
+    );
+    loaded.config.scandy.env_file = env_file;
+    loaded.sources.insert("scandy.env_file".into(), source);
+    let env_path = loaded.config.resolve(&loaded.config.scandy.env_file);
+    let dot = read_dotenv(&env_path, &mut loaded.notes)?;
+
+    mongo(cli, ctx, &mut loaded, &from_file, dot.as_ref(), &env_path)?;
+
+    let backup_dir = cli
+        .backup_dir
+        .as_ref()
+        .map(|d| (absolute(&ctx.cwd, d), flag("--backup-dir")));
+    let file_dir_layer = from_file("backup.dir").map(|((v, _), s)| (PathBuf::from(v), s));
+    let (dir, source) = first(
+        vec![backup_dir, file_dir_layer],
+        loaded.config.backup.dir.clone(),
+    );
+    loaded.config.backup.dir = dir;
+    loaded.sources.insert("backup.dir".into(), source);
+
+    let lists: [(&str, ListSlot); 3] = [
+        ("backup.uploads", |c| &mut c.backup.uploads),
+        ("backup.config_files", |c| &mut c.backup.config_files),
+        ("backup.log_dirs", |c| &mut c.backup.log_dirs),
+    ];
+    for (key, slot) in lists {
+        let source = match list_from_file(key) {
+            Some((values, source)) => {
+                *slot(&mut loaded.config) = values.into_iter().map(PathBuf::from).collect();
+                source
+            }
+            None => ValueSource::Default,
+        };
+        loaded.sources.insert(key.into(), source);
+    }
+    let (files, source) = first(
+        vec![list_from_file("logs.files")],
+        loaded.config.logs.files.clone(),
+    );
+    loaded.config.logs.files = files;
+    loaded.sources.insert("logs.files".into(), source);
+
+    web_and_ui(cli, &mut loaded, &from_file)?;
+    scandy_backups_note(&mut loaded);
+    Ok(loaded)
+}
+
+/// Picks `scandy.root` from discovery when neither flag nor config file set it.
+fn discover_root(ctx: &LoadContext, loaded: &mut LoadedConfig) -> (PathBuf, ValueSource) {
+    let installs = discovery::discover(&ctx.discovery);
+    let chosen = match installs.len() {
+        0 => {
+            loaded
+                .notes
+                .push("discovery found no Scandy install; set --root or scandy.root".into());
+            None
+        }
+        1 => installs.first(),
+        n => {
+            let native = installs.iter().find(|i| i.kind == InstallKind::Native);
+            let listing: Vec<String> = installs
+                .iter()
+                .map(|i| format!("{} ({})", i.root.display(), i.kind))
+                .collect();
+            match native {
+                Some(install) => loaded.notes.push(format!(
+                    "discovery found {n} installs ({}); using the native one at {}",
+                    listing.join(", "),
+                    install.root.display()
+                )),
+                None => loaded.notes.push(format!(
+                    "discovery found {n} installs ({}) and none is native; set --root or scandy.root to choose",
+                    listing.join(", ")
+                )),
+            }
+            native
+        }
+    };
+    match chosen {
+        Some(install) => {
+            let detail = format!(
+                "{} install; {}",
+                install.kind,
+                install
+                    .evidence
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("recognised layout")
+            );
+            loaded.install = Some(install.clone());
+            (install.root.clone(), ValueSource::Discovery { detail })
+        }
+        None => (Config::default().scandy.root, ValueSource::Default),
+    }
+}
+
+fn read_dotenv(path: &Path, notes: &mut Vec<String>) -> Result<Option<DotEnv>, ConfigError> {
+    match dotenv::read(path) {
+        Ok(Some(env)) => {
+            notes.extend(
+                env.warnings
+                    .iter()
+                    .map(|w| format!("{}: {w}", path.display())),
+            );
+            Ok(Some(env))
+        }
+        Ok(None) => {
+            notes.push(format!(
+                "Scandy's .env not found at {}; MongoDB settings come from elsewhere",
+                path.display()
+            ));
+            Ok(None)
+        }
+        Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
+            notes.push(format!(
+                "Scandy's .env not found at {} (a parent is not a directory)",
+                path.display()
+            ));
+            Ok(None)
+        }
+        Err(err) => Err(ConfigError::DotEnvUnreadable {
+            path: path.to_path_buf(),
+            reason: os_reason(&err),
+        }),
+    }
+}
+
+type FileLookup<'a> = dyn Fn(&str) -> Layer<(String, usize)> + 'a;
+
+fn line_of(source: &ValueSource, line: usize) -> Option<usize> {
+    matches!(source, ValueSource::ConfigFile { .. }).then_some(line)
+}
+
+/// `mongo.uri` and `mongo.database`: flag > environment > file > `.env` > discovery > default.
+fn mongo(
+    cli: &CliOverrides,
+    ctx: &LoadContext,
+    loaded: &mut LoadedConfig,
+    from_file: &FileLookup<'_>,
+    dot: Option<&DotEnv>,
+    env_path: &Path,
+) -> Result<(), ConfigError> {
+    let dot_source = |key: &str| ValueSource::DotEnv {
+        path: env_path.to_path_buf(),
+        key: key.into(),
+    };
+    let discovered = loaded.install.as_ref().map(|i| ValueSource::Discovery {
+        detail: format!("{} install at {}", i.kind, i.root.display()),
+    });
+    let env_uri = dot.and_then(DotEnv::scandy_uri);
+    if let Some(found) = env_uri.as_ref().filter(|u| u.auth_source_added) {
+        loaded.notes.push(format!(
+            "added authSource=admin to {} from {}, as Scandy does",
+            found.keys,
+            env_path.display()
+        ));
+    }
+    let with_line = |layer: Layer<String>| layer.map(|(v, s)| ((v, 0), s));
+    let (uri_and_line, uri_source) = first(
+        vec![
+            with_line(cli.mongo_uri.clone().map(|u| (u, flag("--mongo-uri")))),
+            with_line(environment(ctx, "MONGODB_URI")),
+            from_file("mongo.uri"),
+            with_line(env_uri.clone().map(|u| (u.uri, dot_source(&u.keys)))),
+            with_line(
+                loaded
+                    .install
+                    .as_ref()
+                    .and_then(|i| i.mongo_uri.clone())
+                    .zip(discovered.clone()),
+            ),
+        ],
+        (Config::default().mongo.uri, 0),
+    );
+    let (uri, line) = uri_and_line;
+    validate_mongo_uri(&uri).map_err(|error| ConfigError::InvalidUri {
+        key: "mongo.uri",
+        source: Box::new(uri_source.clone()),
+        line: line_of(&uri_source, line),
+        error,
+    })?;
+    if matches!(uri_source, ValueSource::DotEnv { .. })
+        && let (Some(install), Some((host, _))) = (&loaded.install, first_host_port(&uri))
+        && install.containers.contains(&host)
+    {
+        loaded.notes.push(format!(
+            "the .env URI names host {host}, which only resolves inside the compose network; \
+             from this host use --mongo-uri (or MONGODB_URI) with localhost and the published port"
+        ));
+    }
+    loaded.config.mongo.uri = uri;
+    loaded.sources.insert("mongo.uri".into(), uri_source);
+
+    let (db_and_line, db_source) = first(
+        vec![
+            with_line(cli.database.clone().map(|d| (d, flag("--database")))),
+            with_line(environment(ctx, "MONGODB_DB")),
+            from_file("mongo.database"),
+            with_line(
+                dot.and_then(DotEnv::scandy_database)
+                    .map(|(db, key)| (db.to_string(), dot_source(key))),
+            ),
+            with_line(
+                loaded
+                    .install
+                    .as_ref()
+                    .map(|i| i.database.clone())
+                    .zip(discovered),
+            ),
+        ],
+        (Config::default().mongo.database, 0),
+    );
+    let (database, line) = db_and_line;
+    check_database_name(&database).map_err(|message| ConfigError::InvalidValue {
+        key: "mongo.database",
+        source: Box::new(db_source.clone()),
+        line: line_of(&db_source, line),
+        message,
+    })?;
+    loaded.config.mongo.database = database;
+    loaded.sources.insert("mongo.database".into(), db_source);
+    Ok(())
+}
+
+/// `web.health_url` (file > discovery > default) and `ui.language` (flag > file > default).
+fn web_and_ui(
+    cli: &CliOverrides,
+    loaded: &mut LoadedConfig,
+    from_file: &FileLookup<'_>,
+) -> Result<(), ConfigError> {
+    let discovered = loaded.install.as_ref().and_then(|i| {
+        let port = i.web_port?;
+        let detail = format!("web port {port} of the {} install", i.kind);
+        Some((
+            (format!("http://127.0.0.1:{port}/health"), 0),
+            ValueSource::Discovery { detail },
+        ))
+    });
+    let ((url, line), source) = first(
+        vec![from_file("web.health_url"), discovered],
+        (Config::default().web.health_url, 0),
+    );
+    let lower = url.to_ascii_lowercase();
+    let host = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
+    if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+        return Err(ConfigError::InvalidValue {
+            key: "web.health_url",
+            line: line_of(&source, line),
+            source: Box::new(source),
+            message:
+                "must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:5000/health"
+                    .into(),
+        });
+    }
+    loaded.config.web.health_url = url;
+    loaded.sources.insert("web.health_url".into(), source);
+
+    let (language, source) = match (cli.language, from_file("ui.language")) {
+        (Some(lang), _) => (lang, flag("--lang")),
+        (None, Some(((text, line), source))) => match text.as_str() {
+            "auto" => (LanguageSetting::Auto, source),
+            "en" => (LanguageSetting::En, source),
+            "de" => (LanguageSetting::De, source),
+            other => {
+                return Err(ConfigError::InvalidValue {
+                    key: "ui.language",
+                    source: Box::new(source),
+                    line: Some(line),
+                    message: format!(
+                        "\"{}\" is not a language; use auto, en or de",
+                        other.escape_debug()
+                    ),
+                });
+            }
+        },
+        (None, None) => (LanguageSetting::Auto, ValueSource::Default),
+    };
+    loaded.config.ui.language = language;
+    loaded.sources.insert("ui.language".into(), source);
+    Ok(())
+}
+
+/// Points at backups Scandy itself wrote under `<root>/backups` when they are elsewhere.
+fn scandy_backups_note(loaded: &mut LoadedConfig) {
+    let own = loaded.config.scandy.root.join("backups");
+    if own.is_dir() && loaded.config.resolve(&loaded.config.backup.dir) != own {
+        loaded.notes.push(format!(
+            "Scandy's own backups are in {}; scandyctl's backup.dir is {}",
+            own.display(),
+            loaded.config.backup.dir.display()
+        ));
+    }
+}

@@ -1,0 +1,21 @@
+//! Configuration: TOML file, environment, Scandy's `.env`, defaults, with provenance.
+
+mod model;
+pub use model::*;
+
+pub mod dotenv;
+mod error;
+mod file;
+mod load;
+mod report;
+pub mod schema;
+mod uri;
+mod uri_options;
+
+pub use error::{ConfigError, os_reason};
+pub use load::{LoadContext, LoadedConfig, load};
+pub use report::{render_effective, render_effective_json};
+pub use uri::{
+    UriError, check_database_name, first_host_port, redact_uri, validate_mongo_uri,
+    with_default_auth_source,
+};

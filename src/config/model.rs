@@ -1,0 +1,195 @@
+//! The configuration model shared by the engine and the console.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The effective configuration after all sources were merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// `[scandy]`: where the install lives.
+    pub scandy: ScandySection,
+    /// `[mongo]`: how to reach MongoDB.
+    pub mongo: MongoSection,
+    /// `[backup]`: backup directory and what goes into file backups.
+    pub backup: BackupSection,
+    /// `[logs]`: log files to follow.
+    pub logs: LogsSection,
+    /// `[web]`: Scandy's HTTP endpoints.
+    pub web: WebSection,
+    /// `[ui]`: console preferences.
+    pub ui: UiSection,
+}
+
+/// `[scandy]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScandySection {
+    /// Install directory; its `.env` is read.
+    pub root: PathBuf,
+    /// The `.env` file, relative to `root` unless absolute.
+    pub env_file: PathBuf,
+}
+
+/// `[mongo]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MongoSection {
+    /// Connection string (may hold a password: print only through `redact_uri`).
+    pub uri: String,
+    /// Database name.
+    pub database: String,
+}
+
+/// `[backup]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupSection {
+    /// Directory holding backup sets.
+    pub dir: PathBuf,
+    /// Upload directories, relative to `scandy.root` unless absolute.
+    pub uploads: Vec<PathBuf>,
+    /// Config files, relative to `scandy.root` unless absolute.
+    pub config_files: Vec<PathBuf>,
+    /// Log directories, relative to `scandy.root` unless absolute.
+    pub log_dirs: Vec<PathBuf>,
+}
+
+/// `[logs]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogsSection {
+    /// Files and globs, relative to `scandy.root` unless absolute.
+    pub files: Vec<String>,
+}
+
+/// `[web]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebSection {
+    /// URL of Scandy's health endpoint.
+    pub health_url: String,
+}
+
+/// `[ui]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiSection {
+    /// `auto`, `en` or `de`.
+    pub language: LanguageSetting,
+}
+
+/// The configured console language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageSetting {
+    /// Follow `LANG` / `LC_ALL` / `LC_MESSAGES`.
+    Auto,
+    /// English.
+    En,
+    /// German.
+    De,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            scandy: ScandySection {
+                root: PathBuf::from("/opt/scandy"),
+                env_file: PathBuf::from(".env"),
+            },
+            mongo: MongoSection {
+                uri: "mongodb://localhost:27017".into(),
+                database: "scandy".into(),
+            },
+            backup: BackupSection {
+                dir: PathBuf::from("/backups"),
+                uploads: vec![PathBuf::from("app/static/uploads")],
+                config_files: vec![PathBuf::from(".env"), PathBuf::from("docker-compose.yml")],
+                log_dirs: vec![PathBuf::from("app/logs"), PathBuf::from("logs")],
+            },
+            logs: LogsSection {
+                files: vec!["app/logs/*.log".into(), "logs/*.log".into()],
+            },
+            web: WebSection {
+                health_url: "http://127.0.0.1:5000/health".into(),
+            },
+            ui: UiSection {
+                language: LanguageSetting::Auto,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Resolves a path from the config relative to `scandy.root` unless it is absolute.
+    pub fn resolve(&self, path: &std::path::Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.scandy.root.join(path)
+        }
+    }
+}
+
+/// Where one effective value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ValueSource {
+    /// A command-line flag, e.g. `--mongo-uri`.
+    Flag {
+        /// The flag as typed, e.g. `--root`.
+        flag: String,
+    },
+    /// A process environment variable, e.g. `MONGODB_URI`.
+    Environment {
+        /// The variable name.
+        variable: String,
+    },
+    /// The TOML config file.
+    ConfigFile {
+        /// The config file.
+        path: PathBuf,
+    },
+    /// Scandy's `.env` under `scandy.root`.
+    DotEnv {
+        /// The `.env` file.
+        path: PathBuf,
+        /// The key(s) the value came from, e.g. `MONGODB_URI`.
+        key: String,
+    },
+    /// Install discovery found it.
+    Discovery {
+        /// What was found, e.g. `native install at /opt/scandy`.
+        detail: String,
+    },
+    /// The sandbox built by `scandyctl demo`.
+    Demo,
+    /// Built-in default.
+    Default,
+}
+
+impl std::fmt::Display for ValueSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueSource::Flag { flag } => write!(f, "command line {flag}"),
+            ValueSource::Environment { variable } => write!(f, "environment {variable}"),
+            ValueSource::ConfigFile { path } => write!(f, "config file {}", path.display()),
+            ValueSource::DotEnv { path, key } => write!(f, "{} ({key})", path.display()),
+            ValueSource::Discovery { detail } => write!(f, "discovery ({detail})"),
+            ValueSource::Default => write!(f, "built-in default"),
+            ValueSource::Demo => write!(f, "demo sandbox"),
+        }
+    }
+}
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    /// `--config FILE`.
+    pub config_file: Option<PathBuf>,
+    /// `--root DIR`.
+    pub root: Option<PathBuf>,
+    /// `--mongo-uri URI`.
+    pub mongo_uri: Option<String>,
+    /// `--database NAME`.
+    pub database: Option<String>,
+    /// `--backup-dir DIR`.
+    pub backup_dir: Option<PathBuf>,
+    /// `--lang auto|en|de`.
+    pub language: Option<LanguageSetting>,
+}

@@ -1,0 +1,178 @@
+//! `scandyctl config`: the effective configuration with provenance, secrets redacted.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::load::LoadedConfig;
+use super::schema::{KEYS, SECTIONS};
+use super::uri::redact_uri;
+use super::{Config, LanguageSetting, ValueSource};
+
+/// A printable value: a string or a list of strings (URI already redacted).
+enum Shown {
+    Str(String),
+    List(Vec<String>),
+}
+
+fn paths(list: &[PathBuf]) -> Shown {
+    Shown::List(list.iter().map(|p| p.display().to_string()).collect())
+}
+
+fn shown(config: &Config, key: &str) -> Shown {
+    match key {
+        "scandy.root" => Shown::Str(config.scandy.root.display().to_string()),
+        "scandy.env_file" => Shown::Str(config.scandy.env_file.display().to_string()),
+        "mongo.uri" => Shown::Str(redact_uri(&config.mongo.uri)),
+        "mongo.database" => Shown::Str(config.mongo.database.clone()),
+        "backup.dir" => Shown::Str(config.backup.dir.display().to_string()),
+        "backup.uploads" => paths(&config.backup.uploads),
+        "backup.config_files" => paths(&config.backup.config_files),
+        "backup.log_dirs" => paths(&config.backup.log_dirs),
+        "logs.files" => Shown::List(config.logs.files.clone()),
+        "web.health_url" => Shown::Str(redact_uri(&config.web.health_url)),
+        "ui.language" => Shown::Str(
+            match config.ui.language {
+                LanguageSetting::Auto => "auto",
+                LanguageSetting::En => "en",
+                LanguageSetting::De => "de",
+            }
+            .into(),
+        ),
+        _ => Shown::Str(String::new()),
+    }
+}
+
+/// A TOML basic string; control characters escaped so nothing can drive the terminal.
+fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Control characters in free text (paths in notes) shown as `?`.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Text for `scandyctl config`: every key by section with its value (URI redacted) and source.
+pub fn render_effective(loaded: &LoadedConfig) -> String {
+    let mut out = String::new();
+    match &loaded.file {
+        Some(file) => {
+            let _ = writeln!(out, "# config file: {}", clean(&file.display().to_string()));
+        }
+        None => {
+            let searched: Vec<String> = loaded
+                .searched
+                .iter()
+                .map(|p| clean(&p.display().to_string()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "# config file: none found; searched: {}",
+                searched.join(", ")
+            );
+        }
+    }
+    if let Some(install) = &loaded.install {
+        let instance = install
+            .instance
+            .as_deref()
+            .map(|i| format!(" instance {}", clean(i)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "# install: {}{instance} at {} ({})",
+            install.kind,
+            clean(&install.root.display().to_string()),
+            clean(&install.evidence.join("; "))
+        );
+    }
+    for section in SECTIONS {
+        let _ = writeln!(out, "\n[{section}]");
+        for (key, _) in KEYS
+            .iter()
+            .filter(|(k, _)| k.split('.').next() == Some(section))
+        {
+            let name = &key[section.len() + 1..];
+            let value = match shown(&loaded.config, key) {
+                Shown::Str(s) => quoted(&s),
+                Shown::List(items) => {
+                    format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|i| quoted(i))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            };
+            let source = loaded
+                .sources
+                .get(*key)
+                .cloned()
+                .unwrap_or(ValueSource::Default);
+            let _ = writeln!(
+                out,
+                "{name} = {value}  # from {}",
+                clean(&source.to_string())
+            );
+        }
+    }
+    if !loaded.notes.is_empty() {
+        out.push_str("\n# notes:\n");
+        for note in &loaded.notes {
+            let _ = writeln!(out, "#   - {}", clean(note));
+        }
+    }
+    out
+}
+
+/// JSON for `scandyctl config --json`: `settings.<section>.<key>` = value, source, from.
+pub fn render_effective_json(loaded: &LoadedConfig) -> Value {
+    let mut settings = serde_json::Map::new();
+    for section in SECTIONS {
+        let mut keys = serde_json::Map::new();
+        for (key, _) in KEYS
+            .iter()
+            .filter(|(k, _)| k.split('.').next() == Some(section))
+        {
+            let value = match shown(&loaded.config, key) {
+                Shown::Str(s) => json!(s),
+                Shown::List(items) => json!(items),
+            };
+            let source = loaded
+                .sources
+                .get(*key)
+                .cloned()
+                .unwrap_or(ValueSource::Default);
+            keys.insert(
+                key[section.len() + 1..].to_string(),
+                json!({ "value": value, "source": source, "from": source.to_string() }),
+            );
+        }
+        settings.insert(section.to_string(), Value::Object(keys));
+    }
+    json!({
+        "config_file": loaded.file,
+        "searched": loaded.searched,
+        "install": loaded.install,
+        "settings": settings,
+        "notes": loaded.notes,
+    })
+}

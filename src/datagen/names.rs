@@ -1,0 +1,297 @@
+//! German vocabulary for realistic Scandy data: names, tools, materials, places.
+
+/// Common German first names (with umlauts where they occur naturally).
+pub const FIRST_NAMES: &[&str] = &[
+    "Anna",
+    "Jürgen",
+    "Jörg",
+    "Björn",
+    "Sören",
+    "Günther",
+    "Käthe",
+    "Lea",
+    "Lukas",
+    "Maximilian",
+    "Sophie",
+    "Marie",
+    "Paul",
+    "Jonas",
+    "Leon",
+    "Emma",
+    "Mia",
+    "Hannah",
+    "Ben",
+    "Finn",
+    "Elias",
+    "Noah",
+    "Luca",
+    "Felix",
+    "Till",
+    "Uwe",
+    "Dieter",
+    "Klaus",
+    "Sabine",
+    "Ursula",
+    "Renate",
+    "Heike",
+    "Birgit",
+    "Özlem",
+    "Ayşe",
+    "Mehmet",
+    "Dominik",
+    "Fabian",
+    "Tobias",
+    "Nils",
+    "Jana",
+    "Lena",
+    "Laura",
+    "Katrin",
+    "Stefanie",
+    "Thomas",
+    "Michael",
+    "Andreas",
+    "Stefan",
+    "Frank",
+    "Matthias",
+    "Sebastian",
+    "Christian",
+    "Markus",
+    "Bernd",
+    "Wolfgang",
+    "Helga",
+    "Gisela",
+    "Jörn",
+    "Mathilde",
+    "Agnieszka",
+    "Dragan",
+    "Yusuf",
+];
+
+/// Common German last names.
+pub const LAST_NAMES: &[&str] = &[
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Schmitz",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "Köhler",
+    "Herrmann",
+    "König",
+    "Walter",
+    "Huber",
+    "Kaiser",
+    "Fuchs",
+    "Peters",
+    "Scholz",
+    "Möller",
+    "Weiß",
+    "Jung",
+    "Hahn",
+    "Schubert",
+    "Vogel",
+    "Friedrich",
+    "Keller",
+    "Günther",
+    "Berger",
+    "Winkler",
+    "Roth",
+    "Beck",
+    "Lorenz",
+    "Baumann",
+    "Albrecht",
+    "Schuster",
+    "Böhm",
+    "Winter",
+    "Krämer",
+    "Vogt",
+    "Jäger",
+    "Sommer",
+    "Groß",
+    "Seidel",
+    "Brandt",
+    "Haas",
+    "Kühn",
+    "Pohl",
+    "Engel",
+    "Yılmaz",
+    "Nowak",
+];
+
+/// Tool names with their category.
+pub const TOOLS: &[(&str, &str)] = &[
+    ("Akkuschrauber Bosch GSR 18V", "Elektrowerkzeug"),
+    ("Bohrhammer Hilti TE 30", "Elektrowerkzeug"),
+    ("Winkelschleifer Makita 125 mm", "Elektrowerkzeug"),
+    ("Stichsäge Festool PSB 420", "Elektrowerkzeug"),
+    ("Handkreissäge Metabo KS 55", "Elektrowerkzeug"),
+    ("Oberfräse Festool OF 1010", "Elektrowerkzeug"),
+    ("Bandschleifer Bosch PBS 75", "Elektrowerkzeug"),
+    ("Schlagschrauber Milwaukee M18", "Elektrowerkzeug"),
+    ("Heißluftpistole Steinel HL 2020", "Elektrowerkzeug"),
+    ("Drehmomentschlüssel 40–200 Nm", "Handwerkzeug"),
+    ("Steckschlüsselsatz ½ Zoll", "Handwerkzeug"),
+    ("Gewindeschneidsatz M3–M12", "Handwerkzeug"),
+    ("Rohrzange Knipex Cobra", "Handwerkzeug"),
+    ("Abisolierzange Weidmüller", "Handwerkzeug"),
+    ("Crimpzange für Aderendhülsen", "Handwerkzeug"),
+    ("Nietzange Gesipa", "Handwerkzeug"),
+    ("Schraubstock 125 mm", "Handwerkzeug"),
+    ("Multimeter Fluke 87V", "Messgerät"),
+    ("Messschieber digital 150 mm", "Messgerät"),
+    ("Wasserwaage 120 cm", "Messgerät"),
+    ("Laser-Entfernungsmesser Leica Disto", "Messgerät"),
+    ("Zangenstrommesser Benning CM 9", "Messgerät"),
+    ("Spannungsprüfer Duspol", "Prüfgerät"),
+    ("Isolationsmessgerät Gossen Metrawatt", "Prüfgerät"),
+    ("Installationstester Fluke 1664", "Prüfgerät"),
+    ("Lötstation Weller WE 1010", "Elektronik"),
+    ("Oszilloskop Rigol DS1054Z", "Elektronik"),
+    ("Labornetzteil 0–30 V", "Elektronik"),
+    ("MIG/MAG-Schweißgerät Fronius", "Schweißtechnik"),
+    ("Schweißhelm automatisch", "Schweißtechnik"),
+    ("Stehleiter 2×6 Sprossen", "Leitern & Gerüste"),
+    ("Rollgerüst Alu 4,2 m", "Leitern & Gerüste"),
+    ("Hubwagen 2,5 t", "Lager & Transport"),
+    ("Sackkarre klappbar", "Lager & Transport"),
+    ("Kabeltrommel 50 m", "Lager & Transport"),
+    ("Kompressor 50 l", "Druckluft"),
+    ("Laptop Lenovo ThinkPad T14", "Büro & IT"),
+    ("Beamer Epson EB-W49", "Büro & IT"),
+    ("Etikettendrucker Brother QL-820", "Büro & IT"),
+    ("Laminiergerät A3", "Büro & IT"),
+];
+
+/// Consumable names with unit, category and price in cents.
+pub const CONSUMABLES: &[(&str, &str, &str, i64)] = &[
+    (
+        "Schrauben 4×40 Torx (200 Stk.)",
+        "Packung",
+        "Befestigung",
+        1290,
+    ),
+    ("Dübel 8 mm (100 Stk.)", "Packung", "Befestigung", 690),
+    ("Kabelbinder 200 mm schwarz", "Packung", "Befestigung", 450),
+    ("Aderendhülsen 1,5 mm²", "Packung", "Elektro", 380),
+    ("Mantelleitung NYM-J 3×1,5", "Meter", "Elektro", 95),
+    ("Wago-Klemmen 221-413", "Stück", "Elektro", 42),
+    ("Lötzinn 0,8 mm bleifrei", "Rolle", "Elektronik", 2450),
+    ("Schleifpapier K120", "Blatt", "Schleifmittel", 35),
+    ("Trennscheibe 125 mm Inox", "Stück", "Schleifmittel", 189),
+    ("Bohrer HSS 6 mm", "Stück", "Bohren", 310),
+    ("Schutzhandschuhe Gr. 9", "Paar", "Arbeitsschutz", 275),
+    ("Gehörschutzstöpsel", "Paar", "Arbeitsschutz", 18),
+    ("Schutzbrille klar", "Stück", "Arbeitsschutz", 590),
+    ("Isolierband rot", "Rolle", "Elektro", 99),
+    ("Silikon transparent", "Kartusche", "Chemie", 649),
+    ("Bremsenreiniger 500 ml", "Dose", "Chemie", 399),
+    ("Kopierpapier A4 (500 Bl.)", "Packung", "Büro", 549),
+    ("Druckerpatrone schwarz", "Stück", "Büro", 2990),
+    ("Schweißdraht 0,8 mm", "Rolle", "Schweißtechnik", 1890),
+    ("Kontaktspray 200 ml", "Dose", "Chemie", 749),
+];
+
+/// Storage places.
+pub const LOCATIONS: &[&str] = &[
+    "Werkstatt Halle 1",
+    "Werkstatt Halle 2",
+    "Regal A3",
+    "Regal B1",
+    "Lager Keller",
+    "Elektrolabor",
+    "Büro 2.14",
+    "Werkzeugschrank Süd",
+    "Außenlager",
+    "Prüfraum",
+];
+
+/// Ticket titles.
+pub const TICKET_TITLES: &[&str] = &[
+    "Drucker im Büro 2.14 druckt nicht",
+    "Neue Sicherheitsschuhe für Teilnehmer bestellen",
+    "Akkuschrauber-Akku defekt",
+    "Türschloss Werkstatt klemmt",
+    "Regal im Lager Keller umbauen",
+    "Beleuchtung Halle 2 flackert",
+    "Schweißgerät zur Wartung",
+    "Laptop für neuen Mitarbeiter einrichten",
+    "Material für Projekt „Vogelhaus“",
+    "Steckdosenleiste im Elektrolabor prüfen",
+    "Heizung im Schulungsraum zu kalt",
+    "Kundenauftrag: Gartenbank reparieren",
+    "Prüfprotokolle DGUV V3 ablegen",
+    "Kompressor verliert Druck",
+];
+
+/// Ticket categories.
+pub const TICKET_CATEGORIES: &[&str] = &[
+    "Reparatur",
+    "Bestellung",
+    "IT",
+    "Gebäude",
+    "Auftrag",
+    "Sonstiges",
+];
+
+/// Ticket priorities.
+pub const PRIORITIES: &[&str] = &["niedrig", "normal", "hoch", "dringend"];
+
+/// Ticket workflow states.
+pub const TICKET_STATUS: &[&str] = &["offen", "in_bearbeitung", "erledigt"];
+
+/// Replaces umlauts so a name can become a username or e-mail address.
+pub fn ascii_fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            'ä' => out.push_str("ae"),
+            'ö' => out.push_str("oe"),
+            'ü' => out.push_str("ue"),
+            'Ä' => out.push_str("Ae"),
+            'Ö' => out.push_str("Oe"),
+            'Ü' => out.push_str("Ue"),
+            'ß' => out.push_str("ss"),
+            'ş' => out.push('s'),
+            'ı' => out.push('i'),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_fold;
+
+    #[test]
+    fn folds_umlauts() {
+        assert_eq!(ascii_fold("Jürgen Weiß"), "JuergenWeiss");
+        assert_eq!(ascii_fold("Özlem Yılmaz"), "OezlemYilmaz");
+    }
+}

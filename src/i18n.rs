@@ -1,0 +1,215 @@
+//! The console's message catalog: every user-visible console text in English and German.
+
+use crate::config::LanguageSetting;
+
+/// A console language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// English.
+    En,
+    /// German.
+    De,
+}
+
+impl Lang {
+    /// Resolves the configured setting; `auto` follows `LC_ALL`, `LC_MESSAGES`, then `LANG`.
+    pub fn resolve(setting: LanguageSetting, env: impl Fn(&str) -> Option<String>) -> Lang {
+        match setting {
+            LanguageSetting::En => Lang::En,
+            LanguageSetting::De => Lang::De,
+            LanguageSetting::Auto => {
+                let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                    .iter()
+                    .filter_map(|var| env(var))
+                    .find(|value| !value.is_empty());
+                match locale {
+                    Some(value) if value.to_ascii_lowercase().starts_with("de") => Lang::De,
+                    _ => Lang::En,
+                }
+            }
+        }
+    }
+}
+
+macro_rules! catalog {
+    ($($key:ident => $en:expr, $de:expr;)*) => {
+        /// A key into the message catalog.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Msg { $(
+            #[allow(missing_docs)]
+            $key
+        ),* }
+
+        impl Msg {
+            /// The text of this message in `lang`; `{}` marks are filled by [`Msg::fill`].
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $( (Msg::$key, Lang::En) => $en, (Msg::$key, Lang::De) => $de, )*
+                }
+            }
+        }
+
+        /// Every message key, for completeness checks.
+        pub const ALL_MESSAGES: &[Msg] = &[$(Msg::$key),*];
+    };
+}
+
+impl Msg {
+    /// The text with each `{}` replaced by the next argument, in order.
+    pub fn fill(self, lang: Lang, args: &[&str]) -> String {
+        let mut out = String::new();
+        let mut rest = self.text(lang);
+        let mut args = args.iter();
+        while let Some(pos) = rest.find("{}") {
+            out.push_str(&rest[..pos]);
+            out.push_str(args.next().copied().unwrap_or(""));
+            rest = &rest[pos + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+catalog! {
+    // Tabs
+    TabOverview => "Overview", "Übersicht";
+    TabLogs => "Logs", "Protokolle";
+    TabSystem => "System", "System";
+    TabBackups => "Backups", "Sicherungen";
+    TabDatabase => "Database", "Datenbank";
+    TabChecklists => "Checklists", "Checklisten";
+    TabRecovery => "Recovery", "Notfall";
+    // Key help
+    HelpTitle => "Keys", "Tasten";
+    HelpGoToTab => "go to tab {}", "zum Reiter {}";
+    HelpNextTab => "next tab", "nächster Reiter";
+    HelpPrevTab => "previous tab", "vorheriger Reiter";
+    HelpToggleHelp => "show or hide this help", "diese Hilfe ein-/ausblenden";
+    HelpClose => "close the overlay", "Einblendung schließen";
+    HelpRetry => "reconnect to MongoDB now", "MongoDB jetzt neu verbinden";
+    HelpQuit => "quit", "beenden";
+    HelpMouse => "click a tab to open it", "Klick auf einen Reiter öffnet ihn";
+    HelpFooter => "Esc or ? closes this help", "Esc oder ? schließt diese Hilfe";
+    StatusHints => "? help   1-7 tabs   r reconnect   q quit", "? Hilfe   1-7 Reiter   r neu verbinden   q beenden";
+    // Overview: install
+    InstallTitle => "Scandy install", "Scandy-Installation";
+    InstallKind => "Kind", "Art";
+    InstallRoot => "Root", "Verzeichnis";
+    InstallDatabase => "Database", "Datenbank";
+    InstallUri => "MongoDB URI", "MongoDB-URI";
+    InstallConfigFile => "Config file", "Konfig-Datei";
+    InstallNoConfigFile => "none (defaults, environment, .env)", "keine (Standardwerte, Umgebung, .env)";
+    InstallNotDetected => "not detected", "nicht erkannt";
+    KindNative => "native (systemd)", "nativ (systemd)";
+    KindDocker => "docker compose", "Docker Compose";
+    KindMulti => "multi-instance docker ({})", "Mehrinstanz-Docker ({})";
+    KindConfigured => "configured", "konfiguriert";
+    FromSource => "from {}", "aus {}";
+    SourceFlag => "command line {}", "Befehlszeile {}";
+    SourceEnvironment => "environment variable {}", "Umgebungsvariable {}";
+    SourceConfigFile => "config file {}", "Konfigurationsdatei {}";
+    SourceDotEnv => "{} ({})", "{} ({})";
+    SourceDiscovery => "discovery ({})", "Erkennung ({})";
+    SourceDefault => "built-in default", "eingebauter Standardwert";
+    SourceDemo => "demo sandbox", "Demo-Sandbox";
+    // Overview: MongoDB
+    MongoTitle => "MongoDB", "MongoDB";
+    MongoState => "State", "Zustand";
+    MongoConnecting => "connecting (attempt {}) …", "verbinde (Versuch {}) …";
+    MongoConnected => "connected", "verbunden";
+    MongoUnreachable => "unreachable — retrying in {} s", "nicht erreichbar — neuer Versuch in {} s";
+    MongoRetryingNow => "unreachable — retrying now", "nicht erreichbar — neuer Versuch läuft";
+    MongoVersion => "Server version", "Server-Version";
+    MongoLatency => "Ping latency", "Ping-Latenz";
+    MongoSince => "Connected since", "Verbunden seit";
+    MongoLastError => "Reason", "Ursache";
+    MongoAttempts => "Failed attempts", "Fehlversuche";
+    MongoHint => "Hint", "Hinweis";
+    // Overview: backup dir
+    BackupDirTitle => "Backup directory", "Sicherungsverzeichnis";
+    BackupDirFree => "{} free of {} ({} % used)", "{} frei von {} ({} % belegt)";
+    BackupDirMissing => "does not exist yet (filesystem of {}: {} free)", "existiert noch nicht (Dateisystem von {}: {} frei)";
+    BackupDirMeasuring => "measuring …", "wird gemessen …";
+    BackupDirError => "cannot measure: {}", "nicht messbar: {}";
+    // Overview: upcoming capabilities
+    UpcomingTitle => "Not yet available in this version", "In dieser Version noch nicht verfügbar";
+    UpcomingBackups => "Backups: inventory, verification and restore — coming with the backup engine", "Sicherungen: Bestand, Prüfung und Wiederherstellung — kommt mit der Sicherungs-Engine";
+    UpcomingLogs => "Logs: live tailing and error triage — coming with the Logs tab", "Protokolle: Live-Verfolgung und Fehleranalyse — kommt mit dem Reiter Protokolle";
+    UpcomingSystem => "System: CPU, memory, disks, services and alerts — coming with monitoring", "System: CPU, Speicher, Platten, Dienste und Alarme — kommt mit der Überwachung";
+    UpcomingDatabase => "Database: statistics, indexes, maintenance, data health — coming with the Database tab", "Datenbank: Statistik, Indizes, Wartung, Datenzustand — kommt mit dem Reiter Datenbank";
+    UpcomingChecklists => "Checklists: daily, weekly and monthly maintenance — coming with checklists", "Checklisten: tägliche, wöchentliche und monatliche Wartung — kommt mit den Checklisten";
+    UpcomingRecovery => "Recovery: guided emergency plan and incident report — coming with the recovery wizard", "Notfall: geführter Notfallplan und Vorfallbericht — kommt mit dem Notfall-Assistenten";
+    // Placeholder tabs
+    PlaceholderTitle => "{}: not available yet", "{}: noch nicht verfügbar";
+    PlaceholderLogs => "This tab will follow Scandy's app.log, the specialised logs, MongoDB's log and journald across rotations, with level filters, search and an error summary.", "Dieser Reiter wird app.log, die Fachprotokolle, das MongoDB-Protokoll und journald über Rotationen hinweg verfolgen, mit Filtern nach Stufe, Suche und Fehlerübersicht.";
+    PlaceholderSystem => "This tab will show CPU, memory, disks, network, the scandy and mongod services, the /health probe and active alerts.", "Dieser Reiter wird CPU, Speicher, Platten, Netzwerk, die Dienste scandy und mongod, die /health-Prüfung und aktive Alarme zeigen.";
+    PlaceholderBackups => "This tab will list every backup set (including Scandy's own JSON, zip and tar.gz backups), verify, restore, export and prune them.", "Dieser Reiter wird alle Sicherungen auflisten (auch Scandys eigene JSON-, zip- und tar.gz-Sicherungen), sie prüfen, wiederherstellen, exportieren und aufräumen.";
+    PlaceholderDatabase => "This tab will show server and collection statistics, indexes (missing and legacy ones flagged), current operations, validate/compact and Scandy data health checks.", "Dieser Reiter wird Server- und Sammlungsstatistiken, Indizes (fehlende und veraltete markiert), laufende Operationen, validate/compact und Prüfungen des Scandy-Datenbestands zeigen.";
+    PlaceholderChecklists => "This tab will walk through the daily, weekly and monthly maintenance checklists and keep a maintenance log.", "Dieser Reiter wird durch die täglichen, wöchentlichen und monatlichen Wartungslisten führen und ein Wartungsprotokoll führen.";
+    PlaceholderRecovery => "This tab will guide through the emergency plan: diagnose, restore from the newest good backup, and write an incident report.", "Dieser Reiter wird durch den Notfallplan führen: Diagnose, Wiederherstellung aus der neuesten guten Sicherung und Vorfallbericht.";
+    PlaceholderNow => "Available now: the Overview tab (install, MongoDB connection, backup directory space).", "Schon verfügbar: der Reiter Übersicht (Installation, MongoDB-Verbindung, Platz im Sicherungsverzeichnis).";
+    // Errors
+    ErrorTitle => "Background task failed", "Hintergrundaufgabe fehlgeschlagen";
+    ErrorDismiss => "Esc closes this message", "Esc schließt diese Meldung";
+    // Probe failure hints
+    HintRefused => "nothing listens on that port: is mongod (or the MongoDB container) running?", "an diesem Port lauscht nichts: läuft mongod (bzw. der MongoDB-Container)?";
+    HintTimeout => "the server accepted the connection but did not answer in time", "der Server hat die Verbindung angenommen, aber nicht rechtzeitig geantwortet";
+    HintAuth => "SCRAM authentication failed: the password in .env may no longer match the database user", "SCRAM-Anmeldung fehlgeschlagen: das Passwort in .env passt evtl. nicht mehr zum Datenbankbenutzer";
+    HintDns => "the host name cannot be resolved", "der Hostname lässt sich nicht auflösen";
+    HintTls => "TLS handshake failed: check the certificate settings in the URI", "TLS-Aushandlung fehlgeschlagen: Zertifikatseinstellungen in der URI prüfen";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_follows_lang_variables() {
+        let env = |lang: &'static str| move |key: &str| (key == "LANG").then(|| lang.to_string());
+        assert_eq!(
+            Lang::resolve(LanguageSetting::Auto, env("de_DE.UTF-8")),
+            Lang::De
+        );
+        assert_eq!(
+            Lang::resolve(LanguageSetting::Auto, env("en_US.UTF-8")),
+            Lang::En
+        );
+        assert_eq!(Lang::resolve(LanguageSetting::Auto, |_| None), Lang::En);
+        assert_eq!(
+            Lang::resolve(LanguageSetting::De, env("en_US.UTF-8")),
+            Lang::De
+        );
+    }
+
+    #[test]
+    fn lc_all_wins_over_lang() {
+        let env = |key: &str| match key {
+            "LC_ALL" => Some("de_AT.UTF-8".to_string()),
+            "LANG" => Some("en_GB.UTF-8".to_string()),
+            _ => None,
+        };
+        assert_eq!(Lang::resolve(LanguageSetting::Auto, env), Lang::De);
+    }
+
+    #[test]
+    fn every_message_has_both_languages_with_matching_placeholders() {
+        for msg in ALL_MESSAGES {
+            let en = msg.text(Lang::En);
+            let de = msg.text(Lang::De);
+            assert!(!en.is_empty() && !de.is_empty(), "{msg:?} is empty");
+            assert_eq!(
+                en.matches("{}").count(),
+                de.matches("{}").count(),
+                "{msg:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fill_replaces_placeholders_in_order() {
+        assert_eq!(
+            Msg::BackupDirFree.fill(Lang::En, &["1 GiB", "2 GiB", "50"]),
+            "1 GiB free of 2 GiB (50 % used)"
+        );
+    }
+}

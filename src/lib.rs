@@ -1,0 +1,17 @@
+//! scandyctl: terminal console and headless CLI for running Scandy installations.
+//!
+//! The engine modules (`config`, `discovery`, `mongo`, `system`, `datagen`, `demo`)
+//! never import ratatui; the console lives in `ui`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod datagen;
+pub mod demo;
+pub mod discovery;
+pub mod exit;
+pub mod i18n;
+pub mod mongo;
+pub mod sanitize;
+pub mod system;
+pub mod ui;

@@ -1,0 +1,5 @@
+//! MongoDB access: connection probing, the connection monitor and a local server launcher.
+
+pub mod local_server;
+pub mod monitor;
+pub mod probe;

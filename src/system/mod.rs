@@ -1,0 +1,3 @@
+//! System sampling: disk space and, later, CPU, memory and services.
+
+pub mod disk;

@@ -1,0 +1,169 @@
+//! The console's event loop: one channel of actions, a pure update, throttled redraws.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr};
+use tokio::sync::Notify;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::AbortHandle;
+
+use super::action::{Action, Command};
+use super::event::run_input;
+use super::render::draw;
+use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
+use super::terminal::{self, RestoreGuard};
+use crate::i18n::Lang;
+use crate::mongo::monitor::{MonitorSettings, run_monitor};
+use crate::system::disk::disk_space;
+
+/// How often the backup directory's free space is measured.
+pub const DISK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Everything the console needs to start.
+#[derive(Debug, Clone)]
+pub struct ConsoleContext {
+    /// Display language.
+    pub lang: Lang,
+    /// The install shown (URI redacted).
+    pub install: InstallSummary,
+    /// The real connection string for the monitor (never displayed).
+    pub mongo_uri: String,
+    /// Test hook: `ui` panics on the console thread, `task` in a background task.
+    pub debug_panic: Option<String>,
+}
+
+/// Runs the console until the user quits; the terminal is restored on every exit path.
+pub async fn run(ctx: ConsoleContext) -> Result<()> {
+    terminal::install_panic_hook();
+    let mut term = terminal::init().wrap_err("cannot set up the terminal")?;
+    let _restore = RestoreGuard;
+    let size = term.size().wrap_err("cannot read the terminal size")?;
+    let mut state = State::new(
+        ctx.lang,
+        ctx.install.clone(),
+        Instant::now(),
+        (size.width, size.height),
+    );
+    term.draw(|frame| draw(frame, &state))
+        .wrap_err("cannot draw")?;
+    state.dirty = false;
+    let mut last_draw = Instant::now();
+
+    let (tx, mut rx) = unbounded_channel::<Action>();
+    let wake = Arc::new(Notify::new());
+    let mut tasks = vec![
+        spawn_supervised("terminal input", tx.clone(), run_input(tx.clone())),
+        spawn_supervised("MongoDB monitor", tx.clone(), {
+            let tx = tx.clone();
+            run_monitor(
+                MonitorSettings::new(ctx.mongo_uri.clone()),
+                wake.clone(),
+                move |s| {
+                    let _ = tx.send(Action::Mongo(s));
+                },
+            )
+        }),
+        spawn_supervised(
+            "backup directory space",
+            tx.clone(),
+            watch_backup_space(ctx.install.backup_dir.clone(), tx.clone()),
+        ),
+    ];
+    match ctx.debug_panic.as_deref() {
+        Some("task") => tasks.push(spawn_supervised("debug task", tx.clone(), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            panic!("deliberate panic in a background task (SCANDYCTL_DEBUG_PANIC=task)");
+        })),
+        Some("ui") => panic!("deliberate panic on the console thread (SCANDYCTL_DEBUG_PANIC=ui)"),
+        _ => {}
+    }
+
+    let outcome = loop {
+        let deadline = state
+            .dirty
+            .then(|| tokio::time::Instant::from_std(last_draw + FRAME_INTERVAL));
+        tokio::select! {
+            action = rx.recv() => match action {
+                Some(action) => apply(&mut state, action, &wake),
+                None => break Ok(()),
+            },
+            _ = sleep_until_opt(deadline) => {}
+        }
+        while let Ok(action) = rx.try_recv() {
+            apply(&mut state, action, &wake);
+        }
+        if state.quit {
+            break Ok(());
+        }
+        if state.dirty && last_draw.elapsed() >= FRAME_INTERVAL {
+            if let Err(err) = term.draw(|frame| draw(frame, &state)) {
+                break Err(err).wrap_err("cannot draw");
+            }
+            state.dirty = false;
+            last_draw = Instant::now();
+        }
+    };
+    for task in tasks {
+        task.abort();
+    }
+    outcome
+}
+
+fn apply(state: &mut State, action: Action, wake: &Notify) {
+    for command in update(state, action) {
+        match command {
+            Command::WakeMongoMonitor => wake.notify_one(),
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>) {
+    loop {
+        let path = dir.clone();
+        let result = match tokio::task::spawn_blocking(move || disk_space(&path)).await {
+            Ok(Ok(space)) => Ok(space),
+            Ok(Err(err)) => Err(format!("{err:#}")),
+            Err(err) => Err(format!("measuring task failed: {err}")),
+        };
+        if tx.send(Action::BackupSpace(result)).is_err() {
+            return;
+        }
+        tokio::time::sleep(DISK_INTERVAL).await;
+    }
+}
+
+/// Spawns `work`; if it panics, the failure reaches the console as [`Action::TaskFailed`].
+pub fn spawn_supervised<F>(name: &'static str, tx: UnboundedSender<Action>, work: F) -> AbortHandle
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let handle = tokio::spawn(work);
+    let abort = handle.abort_handle();
+    tokio::spawn(async move {
+        if let Err(err) = handle.await
+            && err.is_panic()
+        {
+            let payload = err.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panicked".into());
+            let _ = tx.send(Action::TaskFailed {
+                task: name.to_string(),
+                message: format!("panicked: {message}"),
+            });
+        }
+    });
+    abort
+}

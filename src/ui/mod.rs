@@ -1,0 +1,15 @@
+//! The full-screen console: event loop, tabs, overlays. Only this module imports ratatui.
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod keymap;
+pub mod popups;
+pub mod render;
+pub mod state;
+pub mod tab;
+pub mod tabs;
+pub mod terminal;
+pub mod theme;
+
+pub use app::{ConsoleContext, run};

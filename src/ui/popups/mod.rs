@@ -1,0 +1,4 @@
+//! Overlays drawn above the tabs.
+
+pub mod error;
+pub mod help;

@@ -1,0 +1,362 @@
+//! Console state and the pure `update` function that changes it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{MouseButton, MouseEventKind};
+
+use super::action::{Action, Command};
+use super::keymap;
+use super::tab::Tab;
+use crate::config::ValueSource;
+use crate::i18n::Lang;
+use crate::mongo::probe::ConnectionState;
+use crate::system::disk::DiskSpace;
+
+/// What kind of install the console is looking at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallKindLabel {
+    /// Native / LXC install with systemd.
+    Native,
+    /// Docker compose install.
+    Docker,
+    /// One instance of a multi-instance docker setup.
+    MultiInstance(String),
+    /// Not detected; values come from configuration.
+    Configured,
+}
+
+/// The install shown on the Overview (no secrets: the URI is redacted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallSummary {
+    /// Detected kind.
+    pub kind: InstallKindLabel,
+    /// Install directory.
+    pub root: PathBuf,
+    /// Where the root came from.
+    pub root_source: ValueSource,
+    /// Database name.
+    pub database: String,
+    /// Redacted connection string.
+    pub uri_redacted: String,
+    /// The config file in use, if any.
+    pub config_file: Option<PathBuf>,
+    /// The backup directory.
+    pub backup_dir: PathBuf,
+}
+
+/// The whole console state; render functions read it, only `update` writes it.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Display language.
+    pub lang: Lang,
+    /// The visible tab.
+    pub tab: Tab,
+    /// Whether the help overlay is open.
+    pub help_open: bool,
+    /// The install being managed.
+    pub install: InstallSummary,
+    /// Latest MongoDB connection state.
+    pub mongo: ConnectionState,
+    /// Latest measurement of the backup directory (None until the first one).
+    pub backup_space: Option<Result<DiskSpace, String>>,
+    /// Failures of background tasks not yet dismissed (oldest first).
+    pub errors: Vec<(String, String)>,
+    /// The clock as of the last tick.
+    pub now: Instant,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Set when the loop should exit.
+    pub quit: bool,
+    /// Set when the screen must be redrawn.
+    pub dirty: bool,
+}
+
+impl State {
+    /// A fresh state showing the Overview while MongoDB is being contacted.
+    pub fn new(lang: Lang, install: InstallSummary, now: Instant, size: (u16, u16)) -> State {
+        State {
+            lang,
+            tab: Tab::Overview,
+            help_open: false,
+            install,
+            mongo: ConnectionState::Connecting { attempt: 1 },
+            backup_space: None,
+            errors: Vec::new(),
+            now,
+            size,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// Whole seconds until the next MongoDB attempt, when it is unreachable.
+    pub fn retry_countdown(&self) -> Option<u64> {
+        match &self.mongo {
+            ConnectionState::Unreachable {
+                retry_in,
+                reported_at,
+                ..
+            } => {
+                let elapsed = self.now.saturating_duration_since(*reported_at);
+                let left = retry_in.saturating_sub(elapsed);
+                Some(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Applies one action; pure apart from the returned commands.
+pub fn update(state: &mut State, action: Action) -> Vec<Command> {
+    match action {
+        Action::Tick(now) => {
+            let before = state.retry_countdown();
+            state.now = now;
+            if state.retry_countdown() != before {
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Action::Key(key) => {
+            if key.kind != crossterm::event::KeyEventKind::Press {
+                return Vec::new();
+            }
+            match keymap::action_for(&key) {
+                Some(mapped) => update(state, mapped),
+                None => Vec::new(),
+            }
+        }
+        Action::Mouse(mouse) => {
+            if let MouseEventKind::Down(MouseButton::Left) = mouse.kind
+                && let Some(tab) = tab_at(state.lang, mouse.column, mouse.row)
+            {
+                return update(state, Action::SelectTab(tab));
+            }
+            Vec::new()
+        }
+        Action::Resize(width, height) => {
+            state.size = (width, height);
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Quit => {
+            state.quit = true;
+            Vec::new()
+        }
+        Action::NextTab => select(state, state.tab.next()),
+        Action::PreviousTab => select(state, state.tab.previous()),
+        Action::SelectTab(tab) => select(state, tab),
+        Action::ToggleHelp => {
+            state.help_open = !state.help_open;
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::CloseOverlay => {
+            if state.help_open {
+                state.help_open = false;
+            } else if !state.errors.is_empty() {
+                state.errors.remove(0);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::RetryMongo => vec![Command::WakeMongoMonitor],
+        Action::Mongo(connection) => {
+            if state.mongo != connection {
+                state.mongo = connection;
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Action::BackupSpace(space) => {
+            let changed = state.backup_space.as_ref() != Some(&space);
+            state.backup_space = Some(space);
+            state.dirty |= changed;
+            Vec::new()
+        }
+        Action::TaskFailed { task, message } => {
+            state.errors.push((task, message));
+            state.dirty = true;
+            Vec::new()
+        }
+    }
+}
+
+fn select(state: &mut State, tab: Tab) -> Vec<Command> {
+    if state.tab != tab {
+        state.tab = tab;
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// Brand text drawn left of the tabs.
+pub const BRAND: &str = " scandyctl ";
+
+/// Column ranges `[start, end)` of each tab label on the tab bar (row 0).
+pub fn tab_positions(lang: Lang) -> Vec<(Tab, u16, u16)> {
+    let mut x = BRAND.chars().count() as u16 + 1;
+    Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let width = tab_label(lang, i, *tab).chars().count() as u16;
+            let range = (*tab, x, x + width);
+            x += width + 1;
+            range
+        })
+        .collect()
+}
+
+/// The label of tab number `index` as drawn on the tab bar.
+pub fn tab_label(lang: Lang, index: usize, tab: Tab) -> String {
+    format!(" {} {} ", index + 1, tab.title().text(lang))
+}
+
+/// The tab under a click at (`column`, `row`), if any.
+pub fn tab_at(lang: Lang, column: u16, row: u16) -> Option<Tab> {
+    if row != 0 {
+        return None;
+    }
+    tab_positions(lang)
+        .into_iter()
+        .find(|(_, start, end)| (*start..*end).contains(&column))
+        .map(|(tab, _, _)| tab)
+}
+
+/// How long one frame lasts at most 30 frames per second.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mongo::probe::{FailureKind, ProbeFailure};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
+
+    fn state() -> State {
+        let install = InstallSummary {
+            kind: InstallKindLabel::Native,
+            root: "/opt/scandy".into(),
+            root_source: ValueSource::Default,
+            database: "scandy".into(),
+            uri_redacted: "mongodb://localhost:27017".into(),
+            config_file: None,
+            backup_dir: "/backups".into(),
+        };
+        let mut state = State::new(Lang::En, install, Instant::now(), (120, 40));
+        state.dirty = false;
+        state
+    }
+
+    fn key(c: char) -> Action {
+        Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn number_keys_and_tab_cycle() {
+        let mut s = state();
+        update(&mut s, key('5'));
+        assert_eq!(s.tab, Tab::Database);
+        assert!(s.dirty);
+        update(
+            &mut s,
+            Action::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+        );
+        assert_eq!(s.tab, Tab::Checklists);
+        update(&mut s, Action::NextTab);
+        update(&mut s, Action::NextTab);
+        assert_eq!(s.tab, Tab::Overview);
+        update(
+            &mut s,
+            Action::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        );
+        assert_eq!(s.tab, Tab::Recovery);
+    }
+
+    #[test]
+    fn help_toggles_and_escape_closes() {
+        let mut s = state();
+        update(&mut s, key('?'));
+        assert!(s.help_open);
+        update(
+            &mut s,
+            Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+        );
+        assert!(!s.help_open);
+    }
+
+    #[test]
+    fn q_quits_and_r_wakes_the_monitor() {
+        let mut s = state();
+        assert_eq!(update(&mut s, key('r')), vec![Command::WakeMongoMonitor]);
+        update(&mut s, key('q'));
+        assert!(s.quit);
+    }
+
+    #[test]
+    fn clicking_a_tab_label_selects_it() {
+        let mut s = state();
+        let (_, start, end) = tab_positions(Lang::En)[3];
+        let click = |column| {
+            Action::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row: 0,
+                modifiers: KeyModifiers::NONE,
+            })
+        };
+        update(&mut s, click(end - 1));
+        assert_eq!(s.tab, Tab::Backups);
+        update(&mut s, click(start));
+        assert_eq!(s.tab, Tab::Backups);
+        update(&mut s, click(0));
+        assert_eq!(s.tab, Tab::Backups, "brand is not a tab");
+    }
+
+    #[test]
+    fn countdown_redraws_only_when_the_second_changes() {
+        let mut s = state();
+        let t0 = s.now;
+        update(
+            &mut s,
+            Action::Mongo(ConnectionState::Unreachable {
+                failure: ProbeFailure {
+                    kind: FailureKind::Refused,
+                    detail: "refused".into(),
+                },
+                attempt: 2,
+                retry_in: Duration::from_secs(4),
+                reported_at: t0,
+            }),
+        );
+        assert_eq!(s.retry_countdown(), Some(4));
+        s.dirty = false;
+        update(&mut s, Action::Tick(t0 + Duration::from_millis(200)));
+        assert!(!s.dirty);
+        update(&mut s, Action::Tick(t0 + Duration::from_millis(1200)));
+        assert!(s.dirty);
+        assert_eq!(s.retry_countdown(), Some(3));
+    }
+
+    #[test]
+    fn background_failures_queue_and_dismiss() {
+        let mut s = state();
+        update(
+            &mut s,
+            Action::TaskFailed {
+                task: "a".into(),
+                message: "x".into(),
+            },
+        );
+        update(
+            &mut s,
+            Action::TaskFailed {
+                task: "b".into(),
+                message: "y".into(),
+            },
+        );
+        update(&mut s, Action::CloseOverlay);
+        assert_eq!(s.errors, vec![("b".to_string(), "y".to_string())]);
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per tab.
+
+pub mod overview;
+pub mod placeholder;
