@@ -4,7 +4,7 @@
 //! - time from spawn to the first frame (tab bar visible) with MongoDB unreachable,
 //! - CPU time and resident memory while idle for `BENCH_IDLE_SECS` (default 20 s),
 //!
-//! for `scandyctl` (release build) and for `btop -u 1000` (1 s refresh) when installed.
+//! for `scandyctl` (release build) and for btop with `update_ms = 1000` (1 s refresh) when installed.
 //! Run: `cargo bench --bench console_idle`.
 
 use std::io::Read;
@@ -100,6 +100,10 @@ fn spawn(
 
 fn measure(program: &str, args: &[String], marker: &[u8], runs: usize, idle: Duration) -> Measured {
     let dir = tempfile::tempdir().expect("tempdir");
+    // btop 1.2 takes its refresh interval from its config file only.
+    let btop_conf = dir.path().join(".config/btop");
+    std::fs::create_dir_all(&btop_conf).expect("btop config dir");
+    std::fs::write(btop_conf.join("btop.conf"), "update_ms = 1000\n").expect("btop.conf");
     let mut first_frame = Vec::new();
     for _ in 0..runs {
         let (first, _pid, mut child, master) = spawn(program, args, marker, dir.path());
@@ -185,8 +189,8 @@ fn main() {
         .is_ok();
     if btop {
         // btop draws its box titles ("cpu") on the first frame.
-        let theirs = measure("btop", &["-u".into(), "1000".into()], b"cpu", runs, idle);
-        report("btop -u 1000", &theirs);
+        let theirs = measure("btop", &[], b"cpu", runs, idle);
+        report("btop (update_ms = 1000)", &theirs);
         println!(
             "ratio scandyctl/btop: first frame {:.2}x, idle CPU {:.2}x, RSS {:.2}x",
             percentile(&ours.first_frame, 0.5).as_secs_f64()

@@ -17,12 +17,21 @@ fn example_config_loads_and_matches_the_defaults() {
         etc_config: empty.path().join("etc.toml"),
         discovery: SearchPaths::with_roots(vec![]),
     };
-    let cli = CliOverrides { config_file: Some(example.clone()), ..CliOverrides::default() };
+    let cli = CliOverrides {
+        config_file: Some(example.clone()),
+        ..CliOverrides::default()
+    };
     let loaded = load(&cli, &ctx).expect("example config loads");
     assert_eq!(loaded.config, Config::default());
     assert_eq!(loaded.file.as_deref(), Some(example.as_path()));
     for (key, source) in &loaded.sources {
-        assert_eq!(source, &ValueSource::ConfigFile { path: example.clone() }, "{key} not set by the example");
+        assert_eq!(
+            source,
+            &ValueSource::ConfigFile {
+                path: example.clone()
+            },
+            "{key} not set by the example"
+        );
     }
     assert_eq!(loaded.sources.len(), 11, "{:?}", loaded.sources.keys());
 }

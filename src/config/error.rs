@@ -243,14 +243,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConfigError::InvalidUri { error, .. } => Some(error),
-            _ => None,
-        }
-    }
-}
+/// The message already names the URI problem, so no separate `source` is reported
+/// (error chains would otherwise print it twice).
+impl std::error::Error for ConfigError {}
 
 /// The OS reason of an I/O error in lower case, without "(os error N)".
 pub fn os_reason(err: &io::Error) -> String {

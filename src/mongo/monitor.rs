@@ -46,31 +46,23 @@ pub async fn run_monitor(
             report(ConnectionState::Connecting {
                 attempt: failures + 1,
             });
-            match probe::connect(&settings.uri, settings.timeouts).await {
-                Ok(new_client) => client = Some(new_client),
-                Err(failure) => {
-                    failures += 1;
-                    let retry_in = settings.backoff.delay(failures);
-                    report(ConnectionState::Unreachable {
-                        failure,
-                        attempt: failures,
-                        retry_in,
-                        reported_at: Instant::now(),
-                    });
-                    wait(retry_in, &wake).await;
+        }
+        let outcome = match client.as_ref() {
+            Some(active) => probe::ping(active, &settings.uri, settings.timeouts).await,
+            None => match probe::connect(&settings.uri, settings.timeouts).await {
+                Ok(new_client) => {
+                    client = Some(new_client);
                     continue;
                 }
-            }
-        }
-        let Some(active) = client.as_ref() else {
-            continue;
+                Err(failure) => Err(failure),
+            },
         };
-        match probe::ping(active, &settings.uri, settings.timeouts).await {
+        let delay = match outcome {
             Ok(info) => {
                 failures = 0;
                 let since = *since.get_or_insert_with(chrono::Local::now);
                 report(ConnectionState::Connected { info, since });
-                wait(settings.interval, &wake).await;
+                settings.interval
             }
             Err(failure) => {
                 client = None;
@@ -83,9 +75,10 @@ pub async fn run_monitor(
                     retry_in,
                     reported_at: Instant::now(),
                 });
-                wait(retry_in, &wake).await;
+                retry_in
             }
-        }
+        };
+        wait(delay, &wake).await;
     }
 }
 
@@ -93,5 +86,52 @@ async fn wait(delay: Duration, wake: &Notify) {
     tokio::select! {
         _ = tokio::time::sleep(delay) => {}
         _ = wake.notified() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unreachable_server_backs_off_and_wakes_on_demand() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut settings = MonitorSettings::new(format!("mongodb://127.0.0.1:{port}"));
+        settings.backoff.initial = Duration::from_secs(60);
+        settings.backoff.max = Duration::from_secs(60);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let wake = Arc::new(Notify::new());
+        let task = tokio::spawn(run_monitor(settings, wake.clone(), move |state| {
+            let _ = tx.send(state);
+        }));
+        assert_eq!(
+            rx.recv().await,
+            Some(ConnectionState::Connecting { attempt: 1 })
+        );
+        match rx.recv().await {
+            Some(ConnectionState::Unreachable {
+                attempt,
+                retry_in,
+                failure,
+                ..
+            }) => {
+                assert_eq!(attempt, 1);
+                assert_eq!(retry_in, Duration::from_secs(60));
+                assert_eq!(failure.kind, probe::FailureKind::Refused);
+            }
+            other => panic!("expected unreachable, got {other:?}"),
+        }
+        // Without the wake-up the next attempt would come a minute later.
+        wake.notify_one();
+        let next = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(
+            next.unwrap(),
+            Some(ConnectionState::Connecting { attempt: 2 })
+        );
+        task.abort();
     }
 }
