@@ -92,6 +92,103 @@ pub enum Command {
     },
     /// Build a sandbox Scandy install with live logs and seeded data, and open the console on it.
     Demo(DemoArgs),
+    /// Take a backup of the database and files (prints the new set id).
+    Backup {
+        /// Kind of backup.
+        #[arg(long = "type", value_enum, default_value = "full")]
+        kind: BackupTypeArg,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check backup sets: sizes and SHA-256, with --deep also every document and tar entry.
+    Verify {
+        /// Set id (default: the newest set).
+        id: Option<String>,
+        /// Verify every set.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        /// Decrypt, decompress and parse everything.
+        #[arg(long)]
+        deep: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a set (database and/or files); takes a safety backup of the live state first.
+    Restore(RestoreArgs),
+    /// Write a set as one portable file (for SFTP or physical media).
+    Export {
+        /// Set id.
+        id: String,
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Verify an exported file and add it to the backup directory.
+    Import {
+        /// The exported file.
+        file: PathBuf,
+    },
+    /// List backup sets.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Backup inventory and warnings (no recent backup, failed verify, low space, ...).
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Values of `backup --type`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BackupTypeArg {
+    /// Database and files, complete.
+    Full,
+}
+
+/// Values of `restore --only`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnlyArg {
+    /// Only the database.
+    Db,
+    /// Only the files.
+    Files,
+}
+
+/// Flags of `scandyctl restore`.
+#[derive(Debug, Args, Clone)]
+pub struct RestoreArgs {
+    /// Set id.
+    pub id: String,
+    /// Print what would change and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Restore only the database or only the files.
+    #[arg(long, value_enum)]
+    pub only: Option<OnlyArg>,
+    /// Restore only these collections (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub collections: Option<Vec<String>>,
+    /// Restore into this database; the live one is left alone.
+    #[arg(long, value_name = "NAME")]
+    pub to_db: Option<String>,
+    /// Extract files into this directory instead of the Scandy root.
+    #[arg(long, value_name = "DIR")]
+    pub files_to: Option<PathBuf>,
+    /// Do not take a pre-restore safety backup of the live state.
+    #[arg(long)]
+    pub no_safety_backup: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `scandyctl demo`.

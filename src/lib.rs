@@ -3,6 +3,7 @@
 //! The engine modules (`config`, `discovery`, `mongo`, `system`, `datagen`, `demo`)
 //! never import ratatui; the console lives in `ui`.
 
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;

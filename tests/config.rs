@@ -95,10 +95,14 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 11] = [
+const ALL_KEYS: [&str; 15] = [
     "backup.config_files",
     "backup.dir",
+    "backup.identity",
+    "backup.include_secrets",
     "backup.log_dirs",
+    "backup.recipients",
+    "backup.recipients_file",
     "backup.uploads",
     "logs.files",
     "mongo.database",
@@ -1173,4 +1177,415 @@ fn render_effective_reports_the_discovered_install_and_notes() {
     assert_eq!(json["install"]["kind"], "docker-compose");
     assert_eq!(json["install"]["mongo_port"], 27018);
     assert!(!serde_json::to_string(&json).unwrap().contains(PASSWORD));
+}
+
+/// Real age X25519 recipients (from age-keygen).
+const AGE_KEY_1: &str = "age1t8p7zvgc2rj874095m9uswflfqwnnqn96gaa0whhz3xm9uerly4shhz6ss";
+const AGE_KEY_2: &str = "age1wu6s7pxn6lqkr2yd6gmtg87w9jshh56snagx3rewcdymwjgexp2s33hqz7";
+const AGE_KEY_3: &str = "age15f5xdy2y3qguyjnyca9v8rpww0k0ll62ue82l5s5desc4slcz45qtfvk97";
+/// What an age identity file holds; must never be printed.
+const SECRET_KEY: &str =
+    "AGE-SECRET-KEY-1QQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE6MU";
+
+#[test]
+fn backup_encryption_keys_from_file_with_sources() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = ctx(tmp.path());
+    let file = tmp.path().join("etc/scandyctl/config.toml");
+    write(
+        &file,
+        &format!(
+            "[backup]\ninclude_secrets = true\nrecipients = [\n  \"{AGE_KEY_1}\",\n  \"{AGE_KEY_2}\",\n]\n\
+             recipients_file = \"recipients.txt\"\nidentity = \"../keys/identity.txt\"\n"
+        ),
+    );
+    let recipients_file = tmp.path().join("etc/scandyctl/recipients.txt");
+    write(&recipients_file, &format!("# offsite\n\n  {AGE_KEY_3}  \n"));
+    let identity = tmp.path().join("etc/scandyctl/../keys/identity.txt");
+    write(&identity, &format!("# created: today\n{SECRET_KEY}\n"));
+    fs::set_permissions(&identity, fs::Permissions::from_mode(0o600)).unwrap();
+
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    let b = &loaded.config.backup;
+    assert!(b.include_secrets);
+    assert_eq!(b.recipients, vec![AGE_KEY_1.to_string(), AGE_KEY_2.into()]);
+    // Relative paths are relative to the config file's directory, like scandy.root.
+    assert_eq!(
+        b.recipients_file.as_deref(),
+        Some(recipients_file.as_path())
+    );
+    assert_eq!(b.identity.as_deref(), Some(identity.as_path()));
+    for key in [
+        "backup.include_secrets",
+        "backup.recipients",
+        "backup.recipients_file",
+        "backup.identity",
+    ] {
+        assert_eq!(source(&loaded, key), &file_source(&file), "{key}");
+    }
+    assert!(
+        !loaded.notes.iter().any(|n| n.contains("backup.")),
+        "{:?}",
+        loaded.notes
+    );
+    assert_eq!(
+        scandyctl::config::parse_recipients_file(&fs::read_to_string(&recipients_file).unwrap()),
+        Ok(vec![AGE_KEY_3.to_string()])
+    );
+
+    // An identity readable by others and a missing recipients file are notes, not errors.
+    fs::set_permissions(&identity, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::remove_file(&recipients_file).unwrap();
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    assert!(loaded.notes.contains(&format!(
+        "backup.identity {} holds a private key but is accessible to others (mode 0644); chmod 600 it",
+        identity.display()
+    )));
+    assert!(loaded.notes.contains(&format!(
+        "backup.recipients_file {} cannot be read (no such file or directory); backups will fail until it can",
+        recipients_file.display()
+    )));
+
+    // Absolute paths stay as they are; secrets without recipients are pointed out.
+    write(
+        &file,
+        "[backup]\ninclude_secrets = true\nidentity = \"/nonexistent/identity.txt\"\n",
+    );
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    assert_eq!(
+        loaded.config.backup.identity,
+        Some(PathBuf::from("/nonexistent/identity.txt"))
+    );
+    assert!(loaded.config.backup.recipients.is_empty());
+    assert_eq!(loaded.config.backup.recipients_file, None);
+    assert_eq!(source(&loaded, "backup.recipients"), &ValueSource::Default);
+    assert_eq!(
+        source(&loaded, "backup.recipients_file"),
+        &ValueSource::Default
+    );
+    assert!(loaded.notes.contains(
+        &"backup.identity /nonexistent/identity.txt cannot be used (no such file or directory); \
+          verify --deep and restore of encrypted backups need it"
+            .to_string()
+    ));
+    assert!(
+        loaded.notes.contains(
+            &"backup.include_secrets is true and no recipients are set: .env and other \
+          secret-holding files go into unencrypted backups"
+                .to_string()
+        )
+    );
+
+    // Without a config file the defaults apply.
+    fs::remove_file(&file).unwrap();
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    let b = &loaded.config.backup;
+    assert!(!b.include_secrets);
+    assert!(b.recipients.is_empty());
+    assert_eq!((&b.recipients_file, &b.identity), (&None, &None));
+    for key in [
+        "backup.include_secrets",
+        "backup.recipients",
+        "backup.recipients_file",
+        "backup.identity",
+    ] {
+        assert_eq!(source(&loaded, key), &ValueSource::Default, "{key}");
+    }
+}
+
+#[test]
+fn backup_encryption_keys_wrong_types_name_key_and_line() {
+    let (path, text) = config_error("[backup]\ndir = \"/b\"\ninclude_secrets = \"yes\"\n");
+    assert_eq!(
+        text,
+        format!(
+            "config file {}: key \"backup.include_secrets\" at line 3: expected a boolean (true or false), found string",
+            path.display()
+        )
+    );
+    let (path, text) = config_error(&format!("[backup]\nrecipients = \"{AGE_KEY_1}\"\n"));
+    assert_eq!(
+        text,
+        format!(
+            "config file {}: key \"backup.recipients\" at line 2: expected an array of strings, found string",
+            path.display()
+        )
+    );
+    let (_, text) = config_error(&format!(
+        "[backup]\nrecipients = [\n  \"{AGE_KEY_1}\",\n  2,\n]\n"
+    ));
+    assert!(
+        text.ends_with("key \"backup.recipients\" at line 4: expected an array of strings, found an array holding integer"),
+        "{text}"
+    );
+    let (_, text) = config_error("[backup]\nidentity = true\n");
+    assert!(
+        text.ends_with("key \"backup.identity\" at line 2: expected a string, found boolean"),
+        "{text}"
+    );
+    let (_, text) = config_error("[backup]\nrecipients_file = [\"a\"]\n");
+    assert!(
+        text.ends_with("key \"backup.recipients_file\" at line 2: expected a string, found array"),
+        "{text}"
+    );
+    let (path, text) = config_error("[backup]\n\nidentity = \"\"\n");
+    assert_eq!(
+        text,
+        format!(
+            "backup.identity from config file {} (line 3): must not be empty; remove the line to leave it unset",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn backup_encryption_unknown_keys_suggest_the_new_keys() {
+    for (typo, meant) in [
+        ("include_secret = true", "backup.include_secrets"),
+        ("recipient = []", "backup.recipients"),
+        ("recipents_file = \"r\"", "backup.recipients_file"),
+        ("identiy = \"i\"", "backup.identity"),
+    ] {
+        let (_, text) = config_error(&format!("[backup]\n{typo}\n"));
+        assert!(
+            text.ends_with(&format!("at line 2 — did you mean \"{meant}\"?")),
+            "{typo}: {text}"
+        );
+    }
+    // The key in the wrong section, or at the top.
+    let (_, text) = config_error("[mongo]\nidentity = \"i\"\n");
+    assert!(
+        text.ends_with(
+            "unknown key \"mongo.identity\" at line 2 — did you mean \"backup.identity\"?"
+        ),
+        "{text}"
+    );
+    let (_, text) = config_error("include_secrets = true\n");
+    assert!(
+        text.ends_with(
+            "unknown key \"include_secrets\" at line 1 — did you mean \"backup.include_secrets\"?"
+        ),
+        "{text}"
+    );
+    let (_, text) = config_error("[backup]\nencrypt = true\n");
+    assert!(
+        text.ends_with(
+            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, include_secrets, recipients, recipients_file, identity)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_recipients_name_key_line_and_index() {
+    let (path, text) = config_error(&format!(
+        "[backup]\nrecipients = [\n  \"{AGE_KEY_1}\",\n  \"age1qqqq\",\n]\n"
+    ));
+    assert_eq!(
+        text,
+        format!(
+            "backup.recipients from config file {} (line 4): recipients[1]: \"age1qqqq\" is too short (8 characters; an age public key has 62)",
+            path.display()
+        )
+    );
+    let cases = [
+        (
+            AGE_KEY_1.to_uppercase(),
+            "recipients[0]: \"AGE1T8P7",
+            "does not start with \"age1\"; expected \"age1\" followed by 58 lowercase bech32 characters, as printed by age-keygen",
+        ),
+        (
+            AGE_KEY_1.replacen("t8p7", "t8P7", 1),
+            "recipients[0]: \"age1t8P7",
+            "character 7 ('P') is not a lowercase bech32 character (upper case is not allowed)",
+        ),
+        (
+            AGE_KEY_1.replacen("t8p7", "t8b7", 1),
+            "recipients[0]: \"age1t8b7",
+            "character 7 ('b') is not a lowercase bech32 character (bech32 does not use it)",
+        ),
+        (
+            AGE_KEY_1.replacen("t8p7", "t8q7", 1),
+            "recipients[0]: \"age1t8q7",
+            "fails the bech32 checksum: a character is mistyped or missing",
+        ),
+        (
+            AGE_KEY_1[..61].to_string(),
+            "recipients[0]: \"age1t8p7",
+            "fails the bech32 checksum",
+        ),
+        (
+            format!(" {AGE_KEY_1}"),
+            "recipients[0]: \" age1",
+            "has spaces around it; write the key alone",
+        ),
+        (
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI".into(),
+            "recipients[0]: \"ssh-ed25519",
+            "is an SSH key; only age X25519 recipients (\"age1...\") are supported",
+        ),
+        (
+            String::new(),
+            "recipients[0]: empty;",
+            "expected \"age1\" followed by 58",
+        ),
+    ];
+    for (bad, start, end) in cases {
+        let (_, text) = config_error(&format!("[backup]\nrecipients = [\"{bad}\"]\n"));
+        assert!(
+            text.contains(&format!("(line 2): {start}")),
+            "{bad:?}: {text}"
+        );
+        assert!(text.contains(end), "{bad:?}: {text}");
+    }
+
+    // A private key pasted by mistake is recognised and never echoed.
+    let (path, text) = config_error(&format!(
+        "[backup]\nrecipients = [\"{AGE_KEY_1}\", \"{AGE_KEY_2}\",\n  \"{SECRET_KEY}\"]\n"
+    ));
+    assert_eq!(
+        text,
+        format!(
+            "backup.recipients from config file {} (line 3): recipients[2]: this is an age identity (a private key), not a recipient: remove it from the configuration and use its public key (age-keygen -y FILE prints it)",
+            path.display()
+        )
+    );
+    assert!(!text.contains("AGE-SECRET-KEY-1"));
+}
+
+#[test]
+fn bad_recipients_file_names_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = ctx(tmp.path());
+    let file = tmp.path().join("cwd/scandyctl.toml");
+    write(
+        &file,
+        "[backup]\nrecipients_file = \"keys/recipients.txt\"\n",
+    );
+    let list = tmp.path().join("cwd/keys/recipients.txt");
+    write(&list, &format!("# team\n{AGE_KEY_1}\n\n{SECRET_KEY}\n"));
+    let (_, text) = error(&CliOverrides::default(), &ctx);
+    assert_eq!(
+        text,
+        format!(
+            "backup.recipients_file from config file {} (line 2): {} line 4: this is an age identity (a private key), not a recipient: remove it from the configuration and use its public key (age-keygen -y FILE prints it)",
+            file.display(),
+            list.display()
+        )
+    );
+    assert!(!text.contains("AGE-SECRET-KEY-1"));
+
+    write(&list, "age1zzzz\n");
+    let (_, text) = error(&CliOverrides::default(), &ctx);
+    assert!(
+        text.ends_with(&format!(
+            "{} line 1: \"age1zzzz\" is too short (8 characters; an age public key has 62)",
+            list.display()
+        )),
+        "{text}"
+    );
+
+    // Encryption was asked for: a file without any recipient must not mean "unencrypted".
+    write(&list, "# nobody yet\n\n");
+    let (_, text) = error(&CliOverrides::default(), &ctx);
+    assert_eq!(
+        text,
+        format!(
+            "backup.recipients_file from config file {} (line 2): {} holds no recipient; add one age1... public key per line, or remove the key",
+            file.display(),
+            list.display()
+        )
+    );
+}
+
+#[test]
+fn render_effective_shows_recipients_and_identity_path_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = ctx(tmp.path());
+    let file = tmp.path().join("cwd/scandyctl.toml");
+    let identity = tmp.path().join("secret/identity.txt");
+    write(&identity, &format!("{SECRET_KEY}\n"));
+    write(
+        &file,
+        &format!(
+            "[backup]\nrecipients = [\"{AGE_KEY_1}\", \"{AGE_KEY_2}\"]\nidentity = \"{}\"\n",
+            identity.display()
+        ),
+    );
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    let text = render_effective(&loaded);
+    assert!(!text.contains("AGE-SECRET-KEY"), "{text}");
+    let from_file = format!("# from config file {}", file.display());
+    for line in [
+        "include_secrets = false  # from built-in default".to_string(),
+        format!("recipients = [\"{AGE_KEY_1}\", \"{AGE_KEY_2}\"]  {from_file}"),
+        "# recipients_file = (not set)  # from built-in default".into(),
+        format!("identity = \"{}\"  {from_file}", identity.display()),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    // Printed in schema order inside [backup].
+    let backup = text.split("\n[backup]\n").nth(1).unwrap();
+    let order: Vec<&str> = backup
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.trim_start_matches("# ").split([' ', '=']).next().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "dir",
+            "uploads",
+            "config_files",
+            "log_dirs",
+            "include_secrets",
+            "recipients",
+            "recipients_file",
+            "identity"
+        ]
+    );
+
+    let json = render_effective_json(&loaded);
+    assert!(
+        !serde_json::to_string(&json)
+            .unwrap()
+            .contains("AGE-SECRET-KEY")
+    );
+    let backup = &json["settings"]["backup"];
+    assert_eq!(backup["include_secrets"]["value"], false);
+    assert_eq!(backup["include_secrets"]["source"]["kind"], "default");
+    assert_eq!(
+        backup["recipients"]["value"],
+        serde_json::json!([AGE_KEY_1, AGE_KEY_2])
+    );
+    assert_eq!(backup["recipients"]["source"]["kind"], "config_file");
+    assert_eq!(backup["recipients_file"]["value"], serde_json::Value::Null);
+    assert_eq!(backup["recipients_file"]["from"], "built-in default");
+    assert_eq!(backup["identity"]["value"], identity.display().to_string());
+
+    write(
+        &file,
+        "[backup]\ninclude_secrets = true\nrecipients_file = \"/srv/keys.txt\"\n",
+    );
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    let text = render_effective(&loaded);
+    for line in [
+        format!("include_secrets = true  {from_file}"),
+        "recipients = []  # from built-in default".into(),
+        format!("recipients_file = \"/srv/keys.txt\"  {from_file}"),
+        "# identity = (not set)  # from built-in default".into(),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert_eq!(
+        render_effective_json(&loaded)["settings"]["backup"]["include_secrets"]["value"],
+        true
+    );
 }

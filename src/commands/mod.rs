@@ -1,9 +1,13 @@
 //! Subcommand implementations: each turns parsed flags into engine calls and output.
 
+pub mod backup_cmd;
 pub mod config_cmd;
 pub mod console;
 pub mod demo_cmd;
 pub mod detect;
+pub mod inventory_cmd;
+pub mod progress_line;
+pub mod restore_cmd;
 
 use color_eyre::eyre::Result;
 
@@ -16,13 +20,36 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Config { json } => config_cmd::run(&cli.global, json),
         Command::Detect { json, paths } => detect::run(json, paths),
         Command::Demo(args) => demo_cmd::run(&cli.global, &args).await,
+        Command::Backup { kind: _, json } => backup_cmd::run_backup(&cli.global, json).await,
+        Command::Verify {
+            id,
+            all,
+            deep,
+            json,
+        } => backup_cmd::run_verify(&cli.global, id, all, deep, json).await,
+        Command::Restore(args) => restore_cmd::run(&cli.global, &args).await,
+        Command::Export { id, out } => inventory_cmd::run_export(&cli.global, &id, &out),
+        Command::Import { file } => inventory_cmd::run_import(&cli.global, &file),
+        Command::List { json } => inventory_cmd::run_list(&cli.global, json),
+        Command::Status { json } => inventory_cmd::run_status(&cli.global, json),
     }
 }
 
 /// The exit code for an error that reached the top level.
 pub fn exit_code_for(err: &color_eyre::eyre::Report) -> i32 {
-    if let Some(config_error) = err.downcast_ref::<crate::config::ConfigError>() {
-        return config_error.exit_code();
+    for cause in err.chain() {
+        if let Some(config_error) = cause.downcast_ref::<crate::config::ConfigError>() {
+            return config_error.exit_code();
+        }
+        if cause.is::<crate::backup::lock::BusyError>() {
+            return crate::exit::BUSY;
+        }
+        if cause.is::<restore_cmd::ConfirmationNeeded>() {
+            return crate::exit::USAGE;
+        }
+        if cause.is::<crate::mongo::probe::MongoUnreachable>() {
+            return crate::exit::MONGO_UNREACHABLE;
+        }
     }
     crate::exit::ERROR
 }

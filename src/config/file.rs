@@ -16,8 +16,10 @@ use super::schema::{self, KeyType};
 pub enum FileValue {
     /// A string.
     Str(String),
-    /// An array of strings.
-    List(Vec<String>),
+    /// An array of strings, each with its 1-based line.
+    List(Vec<(String, usize)>),
+    /// A boolean.
+    Bool(bool),
 }
 
 /// The keys set in the config file, each with its 1-based line.
@@ -39,9 +41,23 @@ impl FileSettings {
     }
 
     /// An array key's value and line.
-    pub fn list(&self, key: &str) -> Option<(&[String], usize)> {
+    pub fn list(&self, key: &str) -> Option<(Vec<String>, usize)> {
+        let (entries, line) = self.entries(key)?;
+        Some((entries.iter().map(|(s, _)| s.clone()).collect(), line))
+    }
+
+    /// An array key's items, each with its own line, and the key's line.
+    pub fn entries(&self, key: &str) -> Option<(&[(String, usize)], usize)> {
         match self.values.get(key) {
             Some((FileValue::List(v), line)) => Some((v.as_slice(), *line)),
+            _ => None,
+        }
+    }
+
+    /// A boolean key's value and line.
+    pub fn boolean(&self, key: &str) -> Option<(bool, usize)> {
+        match self.values.get(key) {
+            Some((FileValue::Bool(b), line)) => Some((*b, *line)),
             _ => None,
         }
     }
@@ -221,7 +237,10 @@ fn walk_section(
                     .values
                     .insert(key, (FileValue::Str(s.to_string()), line));
             }
-            (KeyType::StringArray, DeValue::Array(items)) => match strings(items) {
+            (KeyType::Bool, DeValue::Boolean(b)) => {
+                settings.values.insert(key, (FileValue::Bool(*b), line));
+            }
+            (KeyType::StringArray, DeValue::Array(items)) => match strings(text, items) {
                 Ok(list) => {
                     settings.values.insert(key, (FileValue::List(list), line));
                 }
@@ -236,13 +255,15 @@ fn walk_section(
     }
 }
 
+/// The strings of an array with their lines, or the first item that is not a string.
 fn strings<'a, 'i>(
+    text: &str,
     items: &'a [Spanned<DeValue<'i>>],
-) -> Result<Vec<String>, &'a Spanned<DeValue<'i>>> {
+) -> Result<Vec<(String, usize)>, &'a Spanned<DeValue<'i>>> {
     items
         .iter()
         .map(|item| match item.get_ref() {
-            DeValue::String(s) => Ok(s.to_string()),
+            DeValue::String(s) => Ok((s.to_string(), line_col(text, item.span().start).0)),
             _ => Err(item),
         })
         .collect()

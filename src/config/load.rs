@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::dotenv::{self, DotEnv};
 use super::error::{ConfigError, os_reason};
-use super::file;
+use super::file::{self, FileSettings};
+use super::recipients::{check_age_recipient, parse_recipients_file};
 use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
 use super::{CliOverrides, Config, LanguageSetting, ValueSource};
 use crate::discovery::{self, Install, InstallKind, SearchPaths};
@@ -114,7 +115,7 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
     };
     let list_from_file = |key: &str| -> Layer<Vec<String>> {
         let (value, _) = settings.as_ref()?.list(key)?;
-        Some((value.to_vec(), file_source.clone()?))
+        Some((value, file_source.clone()?))
     };
     let file_dir = located
         .file
@@ -201,9 +202,159 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
     loaded.config.logs.files = files;
     loaded.sources.insert("logs.files".into(), source);
 
+    if let (Some(settings), Some(source)) = (&settings, &file_source) {
+        backup_encryption(settings, source, &file_dir, &mut loaded)?;
+    }
+    for key in BACKUP_ENCRYPTION_KEYS {
+        loaded
+            .sources
+            .entry(key.into())
+            .or_insert(ValueSource::Default);
+    }
+
     web_and_ui(cli, &mut loaded, &from_file)?;
     scandy_backups_note(&mut loaded);
     Ok(loaded)
+}
+
+/// The `[backup]` keys only the config file sets.
+const BACKUP_ENCRYPTION_KEYS: [&str; 4] = [
+    "backup.include_secrets",
+    "backup.recipients",
+    "backup.recipients_file",
+    "backup.identity",
+];
+
+/// An optional path from the config file: must not be empty; relative to the file's
+/// directory unless absolute (like `scandy.root`).
+fn optional_path(
+    settings: &FileSettings,
+    key: &'static str,
+    source: &ValueSource,
+    file_dir: &Path,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some((value, line)) = settings.string(key) else {
+        return Ok(None);
+    };
+    if value.trim().is_empty() {
+        return Err(ConfigError::InvalidValue {
+            key,
+            source: Box::new(source.clone()),
+            line: Some(line),
+            message: "must not be empty; remove the line to leave it unset".into(),
+        });
+    }
+    Ok(Some(absolute(file_dir, Path::new(value))))
+}
+
+/// `backup.include_secrets`, `backup.recipients`, `backup.recipients_file` and
+/// `backup.identity`: config file > default. Recipients are checked here (and a readable
+/// recipients file too); the identity file is never opened, only its metadata looked at.
+fn backup_encryption(
+    settings: &FileSettings,
+    source: &ValueSource,
+    file_dir: &Path,
+    loaded: &mut LoadedConfig,
+) -> Result<(), ConfigError> {
+    let invalid = |key: &'static str, line: usize, message: String| ConfigError::InvalidValue {
+        key,
+        source: Box::new(source.clone()),
+        line: Some(line),
+        message,
+    };
+    let backup = &mut loaded.config.backup;
+    if let Some((value, _)) = settings.boolean("backup.include_secrets") {
+        backup.include_secrets = value;
+        loaded
+            .sources
+            .insert("backup.include_secrets".into(), source.clone());
+    }
+    if let Some((entries, _)) = settings.entries("backup.recipients") {
+        for (index, (entry, line)) in entries.iter().enumerate() {
+            check_age_recipient(entry).map_err(|why| {
+                invalid(
+                    "backup.recipients",
+                    *line,
+                    format!("recipients[{index}]: {why}"),
+                )
+            })?;
+        }
+        backup.recipients = entries.iter().map(|(s, _)| s.clone()).collect();
+        loaded
+            .sources
+            .insert("backup.recipients".into(), source.clone());
+    }
+    if let Some(path) = optional_path(settings, "backup.recipients_file", source, file_dir)? {
+        let line = settings
+            .string("backup.recipients_file")
+            .map_or(0, |(_, l)| l);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match parse_recipients_file(&text) {
+                Ok(list) if list.is_empty() => {
+                    return Err(invalid(
+                        "backup.recipients_file",
+                        line,
+                        format!(
+                            "{} holds no recipient; add one age1... public key per line, \
+                             or remove the key",
+                            path.display()
+                        ),
+                    ));
+                }
+                Ok(_) => {}
+                Err((number, why)) => {
+                    return Err(invalid(
+                        "backup.recipients_file",
+                        line,
+                        format!("{} line {number}: {why}", path.display()),
+                    ));
+                }
+            },
+            Err(err) => loaded.notes.push(format!(
+                "backup.recipients_file {} cannot be read ({}); backups will fail until it can",
+                path.display(),
+                os_reason(&err)
+            )),
+        }
+        backup.recipients_file = Some(path);
+        loaded
+            .sources
+            .insert("backup.recipients_file".into(), source.clone());
+    }
+    if let Some(path) = optional_path(settings, "backup.identity", source, file_dir)? {
+        match std::fs::metadata(&path) {
+            Ok(meta) => {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = meta.permissions().mode() & 0o777;
+                if meta.is_file() && mode & 0o077 != 0 {
+                    loaded.notes.push(format!(
+                        "backup.identity {} holds a private key but is accessible to others \
+                         (mode {mode:04o}); chmod 600 it",
+                        path.display()
+                    ));
+                }
+            }
+            Err(err) => loaded.notes.push(format!(
+                "backup.identity {} cannot be used ({}); verify --deep and restore of \
+                 encrypted backups need it",
+                path.display(),
+                os_reason(&err)
+            )),
+        }
+        backup.identity = Some(path);
+        loaded
+            .sources
+            .insert("backup.identity".into(), source.clone());
+    }
+    let backup = &loaded.config.backup;
+    if backup.include_secrets && backup.recipients.is_empty() && backup.recipients_file.is_none() {
+        loaded.notes.push(
+            "backup.include_secrets is true and no recipients are set: .env and other \
+             secret-holding files go into unencrypted backups"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Picks `scandy.root` from discovery when neither flag nor config file set it.

@@ -7,6 +7,7 @@ pub mod dotenv;
 mod error;
 mod file;
 mod load;
+mod recipients;
 mod report;
 pub mod schema;
 mod uri;
@@ -14,6 +15,7 @@ mod uri_options;
 
 pub use error::{ConfigError, os_reason};
 pub use load::{LoadContext, LoadedConfig, load};
+pub use recipients::{check_age_recipient, parse_recipients_file};
 pub use report::{render_effective, render_effective_json};
 pub use uri::{
     UriError, check_database_name, first_host_port, redact_uri, validate_mongo_uri,

@@ -50,6 +50,37 @@ pub struct BackupSection {
     pub config_files: Vec<PathBuf>,
     /// Log directories, relative to `scandy.root` unless absolute.
     pub log_dirs: Vec<PathBuf>,
+    /// Put `.env` and other secret-holding files into unencrypted backups anyway.
+    #[serde(default)]
+    pub include_secrets: bool,
+    /// age X25519 public keys (`age1...`); when any recipient is configured (here or in
+    /// `recipients_file`) every data member of a backup is encrypted. Public: may be printed.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// A file with one recipient per line (`#` comments and blank lines ignored). The loader
+    /// makes a relative path from the config file absolute against the file's directory,
+    /// like `scandy.root`.
+    #[serde(default)]
+    pub recipients_file: Option<PathBuf>,
+    /// The age identity (private key) file for `verify --deep` and restore; made absolute
+    /// like `recipients_file`. Only the path is ever printed, never the file's content.
+    #[serde(default)]
+    pub identity: Option<PathBuf>,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        BackupSection {
+            dir: PathBuf::from("/backups"),
+            uploads: vec![PathBuf::from("app/static/uploads")],
+            config_files: vec![PathBuf::from(".env"), PathBuf::from("docker-compose.yml")],
+            log_dirs: vec![PathBuf::from("app/logs"), PathBuf::from("logs")],
+            include_secrets: false,
+            recipients: Vec::new(),
+            recipients_file: None,
+            identity: None,
+        }
+    }
 }
 
 /// `[logs]` section.
@@ -96,12 +127,7 @@ impl Default for Config {
                 uri: "mongodb://localhost:27017".into(),
                 database: "scandy".into(),
             },
-            backup: BackupSection {
-                dir: PathBuf::from("/backups"),
-                uploads: vec![PathBuf::from("app/static/uploads")],
-                config_files: vec![PathBuf::from(".env"), PathBuf::from("docker-compose.yml")],
-                log_dirs: vec![PathBuf::from("app/logs"), PathBuf::from("logs")],
-            },
+            backup: BackupSection::default(),
             logs: LogsSection {
                 files: vec!["app/logs/*.log".into(), "logs/*.log".into()],
             },

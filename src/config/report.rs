@@ -1,7 +1,7 @@
 //! `scandyctl config`: the effective configuration with provenance, secrets redacted.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -10,10 +10,19 @@ use super::schema::{KEYS, SECTIONS};
 use super::uri::redact_uri;
 use super::{Config, LanguageSetting, ValueSource};
 
-/// A printable value: a string or a list of strings (URI already redacted).
+/// A printable value (URI already redacted); `Unset` is an optional key with no value.
 enum Shown {
     Str(String),
     List(Vec<String>),
+    Bool(bool),
+    Unset,
+}
+
+fn optional_path(path: Option<&Path>) -> Shown {
+    match path {
+        Some(p) => Shown::Str(p.display().to_string()),
+        None => Shown::Unset,
+    }
 }
 
 fn paths(list: &[PathBuf]) -> Shown {
@@ -30,6 +39,12 @@ fn shown(config: &Config, key: &str) -> Shown {
         "backup.uploads" => paths(&config.backup.uploads),
         "backup.config_files" => paths(&config.backup.config_files),
         "backup.log_dirs" => paths(&config.backup.log_dirs),
+        "backup.include_secrets" => Shown::Bool(config.backup.include_secrets),
+        // Public keys: printed as they are.
+        "backup.recipients" => Shown::List(config.backup.recipients.clone()),
+        "backup.recipients_file" => optional_path(config.backup.recipients_file.as_deref()),
+        // Only the path: the identity file is never read here.
+        "backup.identity" => optional_path(config.backup.identity.as_deref()),
         "logs.files" => Shown::List(config.logs.files.clone()),
         "web.health_url" => Shown::Str(redact_uri(&config.web.health_url)),
         "ui.language" => Shown::Str(
@@ -109,7 +124,21 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
             .filter(|(k, _)| k.split('.').next() == Some(section))
         {
             let name = &key[section.len() + 1..];
+            let source = loaded
+                .sources
+                .get(*key)
+                .cloned()
+                .unwrap_or(ValueSource::Default);
             let value = match shown(&loaded.config, key) {
+                Shown::Unset => {
+                    let _ = writeln!(
+                        out,
+                        "# {name} = (not set)  # from {}",
+                        clean(&source.to_string())
+                    );
+                    continue;
+                }
+                Shown::Bool(b) => b.to_string(),
                 Shown::Str(s) => quoted(&s),
                 Shown::List(items) => {
                     format!(
@@ -122,11 +151,6 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
                     )
                 }
             };
-            let source = loaded
-                .sources
-                .get(*key)
-                .cloned()
-                .unwrap_or(ValueSource::Default);
             let _ = writeln!(
                 out,
                 "{name} = {value}  # from {}",
@@ -155,6 +179,8 @@ pub fn render_effective_json(loaded: &LoadedConfig) -> Value {
             let value = match shown(&loaded.config, key) {
                 Shown::Str(s) => json!(s),
                 Shown::List(items) => json!(items),
+                Shown::Bool(b) => json!(b),
+                Shown::Unset => Value::Null,
             };
             let source = loaded
                 .sources

@@ -7,6 +7,8 @@ pub enum KeyType {
     String,
     /// An array of strings.
     StringArray,
+    /// `true` or `false`.
+    Bool,
 }
 
 impl KeyType {
@@ -15,6 +17,7 @@ impl KeyType {
         match self {
             KeyType::String => "a string",
             KeyType::StringArray => "an array of strings",
+            KeyType::Bool => "a boolean (true or false)",
         }
     }
 }
@@ -23,7 +26,7 @@ impl KeyType {
 pub const SECTIONS: [&str; 6] = ["scandy", "mongo", "backup", "logs", "web", "ui"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 11] = [
+pub const KEYS: [(&str, KeyType); 15] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("mongo.uri", KeyType::String),
@@ -32,6 +35,10 @@ pub const KEYS: [(&str, KeyType); 11] = [
     ("backup.uploads", KeyType::StringArray),
     ("backup.config_files", KeyType::StringArray),
     ("backup.log_dirs", KeyType::StringArray),
+    ("backup.include_secrets", KeyType::Bool),
+    ("backup.recipients", KeyType::StringArray),
+    ("backup.recipients_file", KeyType::String),
+    ("backup.identity", KeyType::String),
     ("logs.files", KeyType::StringArray),
     ("web.health_url", KeyType::String),
     ("ui.language", KeyType::String),

@@ -52,6 +52,34 @@ impl std::fmt::Display for ProbeFailure {
     }
 }
 
+/// MongoDB could not be reached (or refused the credentials) for a headless command.
+#[derive(Debug, Clone)]
+pub struct MongoUnreachable {
+    /// The connection string, password redacted.
+    pub uri_redacted: String,
+    /// Why.
+    pub failure: ProbeFailure,
+}
+
+impl std::fmt::Display for MongoUnreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot reach MongoDB at {}: {}",
+            self.uri_redacted, self.failure
+        )?;
+        if self.failure.kind == FailureKind::Auth {
+            write!(
+                f,
+                " (the password in .env may no longer match the database user)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for MongoUnreachable {}
+
 /// Connection state as the monitor reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionState {

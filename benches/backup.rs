@@ -1,0 +1,1151 @@
+//! Backup engine throughput, side by side with the plain tools, in one run.
+//!
+//! 1. Files: a generated upload tree (`BENCH_FILES_MB`, default 1024 MB: many 1–64 KiB
+//!    files in `<entity>/<id>/` plus some 20–100 MB files, half random, half text) and an
+//!    almost empty database; `scandyctl backup --type full` against
+//!    `tar -cf - -C ROOT app/static/uploads | zstd -T0 -3`.
+//! 2. Database: `BENCH_DOCS` (default 500,000) generated Scandy documents in a fresh
+//!    SecantusDB; `scandyctl backup` (dump) and `scandyctl restore --only db --to-db`
+//!    against draining every cursor with the Rust driver and against a pymongo + json
+//!    backup as Scandy does it (`benches/scandy_json_backup.py`).
+//! 3. Verify: `scandyctl verify ID` against `sha256sum` of the set's members; `--deep`
+//!    for information.
+//!
+//! Each external command runs once to warm the page cache and is timed on its second run
+//! (the database commands run once after a warm-up drain). Wall and CPU time come from `wait4`,
+//! peak RSS from polling `VmHWM` in `/proc` every 20 ms. Ends with a markdown table.
+//!
+//! Run: `cargo bench --bench backup` (smoke: `BENCH_FILES_MB=50 BENCH_DOCS=20000`).
+//! `BENCH_KEEP=1` keeps the work directory.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use mongodb::bson::{RawDocumentBuf, doc};
+use scandyctl::datagen::{GenOptions, generate, seed};
+use scandyctl::mongo::local_server::{LocalMongoServer, python_for_tests};
+
+const SCANDYCTL: &str = env!("CARGO_BIN_EXE_scandyctl");
+const JSON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/scandy_json_backup.py");
+const MIB: u64 = 1024 * 1024;
+/// Cursor batch size of the drain; the same as the dump's (`DumpOptions::default()`).
+const DRAIN_BATCH: u32 = 5000;
+
+// ---------------------------------------------------------------------------------------
+// Running and measuring child processes.
+
+/// What one child process cost.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    wall: Duration,
+    user: f64,
+    sys: f64,
+    /// Peak RSS (`VmHWM`) of the process or its largest descendant, KiB.
+    maxrss_kib: u64,
+    stdout: String,
+    /// CPU seconds the database server used meanwhile (database runs only).
+    server_cpu: Option<f64>,
+}
+
+impl Run {
+    fn secs(&self) -> f64 {
+        self.wall.as_secs_f64()
+    }
+    fn cpu(&self) -> f64 {
+        self.user + self.sys
+    }
+    fn rss_mb(&self) -> f64 {
+        self.maxrss_kib as f64 / 1024.0
+    }
+}
+
+/// Runs `cmd` to the end; panics when it fails. Rusage comes from `wait4` on the child.
+fn run(what: &str, cmd: &mut Command) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let pid = child.id() as libc::pid_t;
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let stop = stop.clone();
+        std::thread::spawn(move || peak_rss_kib(pid, &stop))
+    };
+    let mut status: libc::c_int = 0;
+    // SAFETY: zeroed rusage is a valid out-parameter.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own un-reaped child; std never waits for it (we do not call wait).
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(
+        rc,
+        pid,
+        "{what}: wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    stop.store(true, Ordering::Relaxed);
+    let maxrss_kib = poller.join().unwrap_or(0);
+    drop(child);
+    let stdout = out_thread.join().unwrap_or_default();
+    let stderr = err_thread.join().unwrap_or_default();
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    assert!(
+        ok,
+        "{what} failed (status {status:#x}):\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Run {
+        wall,
+        user: tv(usage.ru_utime),
+        sys: tv(usage.ru_stime),
+        maxrss_kib,
+        stdout,
+        server_cpu: None,
+    }
+}
+
+/// Largest `VmHWM` of `pid` and its descendants, polled every 20 ms until `stop`.
+///
+/// `ru_maxrss` from `wait4` is no use here: a child started with vfork/posix_spawn
+/// inherits the parent's high-water mark at exec, so it would report the bench's own RSS.
+fn peak_rss_kib(pid: libc::pid_t, stop: &AtomicBool) -> u64 {
+    let mut peak = 0;
+    loop {
+        let mut stack = vec![pid as u32];
+        while let Some(p) = stack.pop() {
+            let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
+            let hwm = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            peak = peak.max(hwm);
+            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
+                for task in tasks.flatten() {
+                    let children =
+                        std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                    stack.extend(
+                        children
+                            .split_whitespace()
+                            .filter_map(|c| c.parse::<u32>().ok()),
+                    );
+                }
+            }
+        }
+        if stop.load(Ordering::Relaxed) {
+            return peak;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn scandyctl(config: &Path, home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(SCANDYCTL);
+    cmd.arg("--config").arg(config).args(args);
+    cmd.env_remove("MONGODB_URI")
+        .env_remove("MONGODB_DB")
+        .env_remove("SCANDYCTL_CONFIG")
+        .env("HOME", home)
+        .current_dir(home);
+    cmd
+}
+
+fn sh(script: &str) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(script);
+    cmd
+}
+
+/// Flushes dirty pages so one run's writeback does not land in the next run's time.
+fn sync_disk() {
+    let _ = Command::new("sync").status();
+}
+
+fn quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+fn log(msg: impl AsRef<str>) {
+    eprintln!("[bench backup] {}", msg.as_ref());
+}
+
+// ---------------------------------------------------------------------------------------
+// Generated upload tree.
+
+/// wyrand: fast, seeded, good enough for test content.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0xa076_1d64_78bd_642f);
+        let t = u128::from(self.0) * u128::from(self.0 ^ 0xe703_7ed1_a0b4_28db);
+        ((t >> 64) as u64) ^ (t as u64)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + ((u128::from(self.next()) * u128::from(hi - lo + 1)) >> 64) as u64
+    }
+}
+
+/// About 1 MiB of German log-like text: compressible, but not trivially.
+fn text_corpus(rng: &mut Rng) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "Werkzeug",
+        "ausgeliehen",
+        "zurückgegeben",
+        "Bohrmaschine",
+        "Akkuschrauber",
+        "Mitarbeiter",
+        "Verbrauchsmaterial",
+        "Lager",
+        "Werkstatt",
+        "Elektro",
+        "Verwaltung",
+        "Prüfbericht",
+        "Säge",
+        "Ticket",
+        "erstellt",
+        "geschlossen",
+        "Anmeldung",
+        "fehlgeschlagen",
+        "Bestand",
+        "niedrig",
+        "Schrauben",
+        "Dübel",
+        "Handschuhe",
+        "Schutzbrille",
+        "Kabeltrommel",
+        "Leiter",
+        "defekt",
+        "repariert",
+        "Auftrag",
+        "Kommentar",
+        "Rechnung",
+        "Lieferschein",
+        "Foto",
+        "Dokument",
+    ];
+    let mut text = Vec::with_capacity(MIB as usize + 256);
+    while text.len() < MIB as usize {
+        let _ = write!(
+            VecWriter(&mut text),
+            "2025-{:02}-{:02} {:02}:{:02}:{:02},{:03} - INFO - ",
+            rng.range(1, 12),
+            rng.range(1, 28),
+            rng.range(0, 23),
+            rng.range(0, 59),
+            rng.range(0, 59),
+            rng.range(0, 999)
+        );
+        for _ in 0..rng.range(4, 14) {
+            let word = WORDS[rng.range(0, WORDS.len() as u64 - 1) as usize];
+            text.extend_from_slice(word.as_bytes());
+            text.push(b' ');
+            if rng.range(0, 3) == 0 {
+                let _ = write!(VecWriter(&mut text), "{} ", rng.range(0, 99_999));
+            }
+        }
+        text.push(b'\n');
+    }
+    text
+}
+
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Fills `buf` with 4 KiB blocks, each either random bytes or a slice of `text`.
+fn fill(buf: &mut [u8], rng: &mut Rng, text: &[u8]) {
+    for block in buf.chunks_mut(4096) {
+        if rng.next() & 1 == 0 {
+            for piece in block.chunks_mut(8) {
+                let bytes = rng.next().to_le_bytes();
+                piece.copy_from_slice(&bytes[..piece.len()]);
+            }
+        } else {
+            let start = rng.range(0, (text.len() - block.len()) as u64) as usize;
+            block.copy_from_slice(&text[start..start + block.len()]);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tree {
+    files: u64,
+    bytes: u64,
+    small_files: u64,
+    large_files: u64,
+}
+
+/// Writes about `total` bytes below `uploads`: 40 % small files, 60 % large ones.
+fn generate_uploads(uploads: &Path, total: u64) -> Tree {
+    let mut rng = Rng(0x5ca9_d1c7_1234_5678);
+    let text = text_corpus(&mut rng);
+    let mut tree = Tree::default();
+    let mut large_budget = total * 6 / 10;
+    let mut buf = vec![0u8; 8 * MIB as usize];
+    let large_dir = uploads.join("dokumente");
+    std::fs::create_dir_all(&large_dir).expect("large dir");
+    while large_budget >= 20 * MIB {
+        let size = rng.range(20 * MIB, 100 * MIB).min(large_budget);
+        let path = large_dir.join(format!("archiv_{:03}.pdf", tree.large_files));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("large file"));
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(buf.len() as u64) as usize;
+            fill(&mut buf[..n], &mut rng, &text);
+            file.write_all(&buf[..n]).expect("write large file");
+            left -= n as u64;
+        }
+        file.flush().expect("flush");
+        large_budget -= size;
+        tree.large_files += 1;
+        tree.files += 1;
+        tree.bytes += size;
+    }
+    const ENTITIES: &[&str] = &["tools", "consumables", "workers", "tickets"];
+    const NAMES: &[&str] = &["foto", "dokument", "rechnung", "pruefbericht", "anhang"];
+    const EXTS: &[&str] = &["jpg", "png", "pdf", "txt"];
+    let mut small_budget = total - tree.bytes;
+    while small_budget > 0 {
+        let entity = ENTITIES[rng.range(0, ENTITIES.len() as u64 - 1) as usize];
+        let id = format!("{:016x}{:08x}", rng.next(), rng.next() as u32);
+        let dir = uploads.join(entity).join(id);
+        std::fs::create_dir_all(&dir).expect("small dir");
+        for i in 0..rng.range(1, 5) {
+            if small_budget == 0 {
+                break;
+            }
+            let size = rng.range(1024, 64 * 1024).min(small_budget);
+            let name = format!(
+                "{}_{i}.{}",
+                NAMES[rng.range(0, NAMES.len() as u64 - 1) as usize],
+                EXTS[rng.range(0, EXTS.len() as u64 - 1) as usize]
+            );
+            fill(&mut buf[..size as usize], &mut rng, &text);
+            std::fs::write(dir.join(name), &buf[..size as usize]).expect("small file");
+            small_budget -= size;
+            tree.small_files += 1;
+            tree.files += 1;
+            tree.bytes += size;
+        }
+    }
+    tree
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let meta = e.metadata().expect("metadata");
+                    if meta.is_dir() {
+                        dir_size(&e.path())
+                    } else {
+                        meta.len()
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------
+// Install, config, database.
+
+struct Install {
+    root: PathBuf,
+    backups: PathBuf,
+    config: PathBuf,
+    home: PathBuf,
+}
+
+impl Install {
+    fn new(work: &Path, name: &str, uri: &str, database: &str) -> Install {
+        let base = work.join(name);
+        let root = base.join("scandy");
+        let backups = base.join("backups");
+        let home = base.join("home");
+        for dir in [&root.join("app/static/uploads"), &backups, &home] {
+            std::fs::create_dir_all(dir).expect("install dirs");
+        }
+        let config = base.join("scandyctl.toml");
+        let text = format!(
+            "[scandy]\nroot = \"{}\"\n[mongo]\nuri = \"{uri}\"\ndatabase = \"{database}\"\n\
+             [backup]\ndir = \"{}\"\nuploads = [\"app/static/uploads\"]\nconfig_files = []\nlog_dirs = []\n\
+             [ui]\nlanguage = \"en\"\n",
+            root.display(),
+            backups.display()
+        );
+        std::fs::write(&config, text).expect("config");
+        Install {
+            root,
+            backups,
+            config,
+            home,
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        scandyctl(&self.config, &self.home, args)
+    }
+
+    /// Runs `scandyctl backup --type full`; returns the run and the set id.
+    fn backup(&self) -> (Run, String) {
+        let r = run(
+            "scandyctl backup",
+            &mut self.cmd(&["backup", "--type", "full"]),
+        );
+        let id = r
+            .stdout
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        assert!(
+            self.backups.join(&id).is_dir(),
+            "no set directory for id {id:?}"
+        );
+        (r, id)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+async fn client(uri: &str) -> mongodb::Client {
+    mongodb::Client::with_uri_str(uri)
+        .await
+        .expect("mongo client")
+}
+
+/// Reads every document of every collection as raw BSON and drops it.
+async fn drain(uri: &str, database: &str) -> (Duration, u64, u64) {
+    let client = client(uri).await;
+    let db = client.database(database);
+    let started = Instant::now();
+    let mut names = db.list_collection_names().await.expect("list collections");
+    names.retain(|n| !n.starts_with("system."));
+    let (mut docs, mut bytes) = (0u64, 0u64);
+    for name in names {
+        let mut cursor = db
+            .collection::<RawDocumentBuf>(&name)
+            .find(doc! {})
+            .batch_size(DRAIN_BATCH)
+            .await
+            .expect("find");
+        while let Some(doc) = cursor.try_next().await.expect("cursor") {
+            docs += 1;
+            bytes += doc.as_bytes().len() as u64;
+        }
+    }
+    (started.elapsed(), docs, bytes)
+}
+
+/// CPU seconds (user + system) the process `pid` has used so far.
+fn process_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
+/// Time of the metadata commands `backup` sends before reading documents.
+#[derive(Debug, Default)]
+struct Planning {
+    list_indexes: f64,
+    count: f64,
+    coll_stats: f64,
+}
+
+/// Sends, per collection, what a backup sends besides `find`: listIndexes,
+/// estimatedDocumentCount (twice: dump plan and progress estimate) and collStats.
+async fn planning_commands(uri: &str, database: &str) -> Planning {
+    let client = client(uri).await;
+    let db = client.database(database);
+    let mut names = db.list_collection_names().await.expect("list collections");
+    names.retain(|n| !n.starts_with("system."));
+    let mut p = Planning::default();
+    for name in names {
+        let t = Instant::now();
+        let _: Vec<mongodb::bson::Document> = db
+            .run_cursor_command(doc! { "listIndexes": name.as_str() })
+            .await
+            .expect("listIndexes")
+            .try_collect()
+            .await
+            .expect("listIndexes");
+        p.list_indexes += t.elapsed().as_secs_f64();
+        let coll = db.collection::<mongodb::bson::Document>(&name);
+        let t = Instant::now();
+        coll.estimated_document_count().await.expect("count");
+        coll.estimated_document_count().await.expect("count");
+        p.count += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        db.run_command(doc! { "collStats": name.as_str() })
+            .await
+            .expect("collStats");
+        p.coll_stats += t.elapsed().as_secs_f64();
+    }
+    p
+}
+
+async fn count_documents(uri: &str, database: &str) -> u64 {
+    let client = client(uri).await;
+    let db = client.database(database);
+    let mut total = 0;
+    for name in db.list_collection_names().await.expect("list collections") {
+        if !name.starts_with("system.") {
+            total += db
+                .collection::<mongodb::bson::Document>(&name)
+                .count_documents(doc! {})
+                .await
+                .expect("count");
+        }
+    }
+    total
+}
+
+/// The smallest datagen scale that yields at least `target` documents.
+fn dataset_for(target: u64) -> scandyctl::datagen::Dataset {
+    let now = chrono::Local::now().naive_local();
+    let probe = generate(&GenOptions {
+        scale: 500,
+        now,
+        ..GenOptions::default()
+    });
+    let per_scale = probe.total_documents() as f64 / 500.0;
+    let mut scale = ((target as f64 / per_scale).ceil() as usize).max(1);
+    loop {
+        let data = generate(&GenOptions {
+            scale,
+            now,
+            ..GenOptions::default()
+        });
+        if data.total_documents() as u64 >= target {
+            return data;
+        }
+        scale = scale * 21 / 20 + 1;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Report.
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+fn secs(r: &Run) -> String {
+    format!("{:.2} s", r.secs())
+}
+
+fn detail_row(out: &mut String, what: &str, r: &Run) {
+    let server = r
+        .server_cpu
+        .map(|c| format!("{c:.1} ({:.0}%)", 100.0 * c / r.secs().max(1e-9)));
+    let _ = writeln!(
+        out,
+        "| {what} | {:.2} | {:.2} | {:.2} | {:.0}% | {:.1} | {} |",
+        r.secs(),
+        r.user,
+        r.sys,
+        100.0 * r.cpu() / r.secs().max(1e-9),
+        r.rss_mb(),
+        server.as_deref().unwrap_or("–")
+    );
+}
+
+/// Runs `cmd` like [`run`] and records the server's CPU time meanwhile.
+fn run_with_server(what: &str, cmd: &mut Command, server_pid: u32) -> Run {
+    let before = process_cpu(server_pid);
+    let mut r = run(what, cmd);
+    r.server_cpu = Some(process_cpu(server_pid) - before);
+    r
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn mem_total_gib() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|kib| kib / 1024.0 / 1024.0)
+        .unwrap_or(0.0)
+}
+
+// ---------------------------------------------------------------------------------------
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing to parse.
+    let files_mb = env_u64("BENCH_FILES_MB", 1024);
+    let target_docs = env_u64("BENCH_DOCS", 500_000);
+    let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
+    let bench_started = Instant::now();
+    let load_start = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = python_for_tests(repo).expect("python with SecantusDB and pymongo (.venv)");
+    let work_dir = tempfile::Builder::new()
+        .prefix("bench-backup-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("work dir");
+    let work = work_dir.path().to_path_buf();
+    log(format!(
+        "work dir {} ; files {files_mb} MB, documents {target_docs}",
+        work.display()
+    ));
+    let rt = runtime();
+
+    // ---------------------------------------------------------------- 1. files
+    let files_server = LocalMongoServer::start(&python, &work.join("mongo-files"), &[])
+        .expect("SecantusDB (files)");
+    let server_version = rt.block_on(async {
+        let c = client(&files_server.uri()).await;
+        let info = c
+            .database("admin")
+            .run_command(doc! { "buildInfo": 1 })
+            .await
+            .expect("buildInfo");
+        info.get_str("version").unwrap_or("?").to_string()
+    });
+    let files_install = Install::new(&work, "files", &files_server.uri(), "bench_files");
+    rt.block_on(async {
+        let c = client(&files_server.uri()).await;
+        c.database("bench_files")
+            .collection("settings")
+            .insert_one(doc! { "key": "bench", "value": "almost empty database" })
+            .await
+            .expect("insert");
+    });
+    let uploads = files_install.root.join("app/static/uploads");
+    let gen_started = Instant::now();
+    let tree = generate_uploads(&uploads, files_mb * MIB);
+    sync_disk();
+    log(format!(
+        "generated {} files ({} small, {} large), {:.0} MiB in {:.1?}",
+        tree.files,
+        tree.small_files,
+        tree.large_files,
+        tree.bytes as f64 / MIB as f64,
+        gen_started.elapsed()
+    ));
+    let tree_mb = tree.bytes as f64 / 1e6;
+
+    let tar_out = work.join("files/x.tar.zst");
+    let tar_script = format!(
+        "tar -cf - -C {} app/static/uploads | zstd -q -T0 -3 > {}",
+        quote(&files_install.root),
+        quote(&tar_out)
+    );
+    let tar_sync_script = format!("{tar_script} && sync {}", quote(&tar_out));
+
+    // Warm-up: one run of each, outputs removed.
+    log("files: warm-up runs");
+    let (_, warm_id) = files_install.backup();
+    std::fs::remove_dir_all(files_install.backups.join(&warm_id)).expect("remove warm-up set");
+    run("tar | zstd", &mut sh(&tar_script));
+    std::fs::remove_file(&tar_out).expect("remove warm-up tar");
+    sync_disk();
+
+    log("files: timed runs");
+    let (files_backup, files_id) = files_install.backup();
+    let files_set = files_install.backups.join(&files_id);
+    let files_set_bytes = dir_size(&files_set);
+    sync_disk();
+    let tar_run = run("tar | zstd", &mut sh(&tar_script));
+    let tar_bytes = std::fs::metadata(&tar_out).map(|m| m.len()).unwrap_or(0);
+    std::fs::remove_file(&tar_out).expect("remove tar");
+    sync_disk();
+    let tar_sync_run = run("tar | zstd + sync", &mut sh(&tar_sync_script));
+    std::fs::remove_file(&tar_out).expect("remove tar");
+    sync_disk();
+    log(format!(
+        "files: scandyctl {:.2} s, tar|zstd {:.2} s, tar|zstd+sync {:.2} s",
+        files_backup.secs(),
+        tar_run.secs(),
+        tar_sync_run.secs()
+    ));
+
+    // ---------------------------------------------------------------- 3. verify (files set)
+    log("verify: warm-up runs");
+    let sha_script = format!(
+        "cd {} && sha256sum mongo.archive.zst files.tar.zst manifest.json > /dev/null",
+        quote(&files_set)
+    );
+    run(
+        "scandyctl verify",
+        &mut files_install.cmd(&["verify", &files_id]),
+    );
+    run("sha256sum", &mut sh(&sha_script));
+    log("verify: timed runs");
+    let verify_run = run(
+        "scandyctl verify",
+        &mut files_install.cmd(&["verify", &files_id]),
+    );
+    let sha_run = run("sha256sum", &mut sh(&sha_script));
+    let deep_run = run(
+        "scandyctl verify --deep",
+        &mut files_install.cmd(&["verify", "--deep", &files_id]),
+    );
+    let verify_bytes: u64 = ["mongo.archive.zst", "files.tar.zst", "manifest.json"]
+        .iter()
+        .map(|m| {
+            std::fs::metadata(files_set.join(m))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        })
+        .sum();
+    log(format!(
+        "verify: quick {:.2} s, sha256sum {:.2} s, deep {:.2} s",
+        verify_run.secs(),
+        sha_run.secs(),
+        deep_run.secs()
+    ));
+    drop(files_server);
+    if !keep {
+        let _ = std::fs::remove_dir_all(work.join("files"));
+        let _ = std::fs::remove_dir_all(work.join("mongo-files"));
+    }
+
+    // ---------------------------------------------------------------- 2. database
+    let db_server =
+        LocalMongoServer::start(&python, &work.join("mongo-db"), &[]).expect("SecantusDB (db)");
+    let uri = db_server.uri();
+    let db_install = Install::new(&work, "db", &uri, "bench_db");
+    let data = dataset_for(target_docs);
+    let total_docs = data.total_documents() as u64;
+    let collections = data.collections.len();
+    log(format!(
+        "database: seeding {total_docs} documents in {collections} collections"
+    ));
+    let seed_report = rt.block_on(async {
+        let c = client(&uri).await;
+        seed(&c.database("bench_db"), &data, false)
+            .await
+            .expect("seed")
+    });
+    drop(data);
+    log(format!("database: seeded in {:.1?}", seed_report.elapsed));
+
+    let (warm, _, _) = rt.block_on(drain(&uri, "bench_db"));
+    log(format!("database: warm-up drain {:.2?}", warm));
+    let server_pid = db_server.pid();
+    let load_before_db = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let dump_run = run_with_server(
+        "scandyctl backup",
+        &mut db_install.cmd(&["backup", "--type", "full"]),
+        server_pid,
+    );
+    let db_id = dump_run
+        .stdout
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let db_set = db_install.backups.join(&db_id);
+    let archive_bytes = std::fs::metadata(db_set.join("mongo.archive.zst"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    log(format!(
+        "database: dump {:.2} s ({})",
+        dump_run.secs(),
+        db_id
+    ));
+    let cpu_before = process_cpu(server_pid);
+    let (drain_time, drained_docs, drained_bytes) = rt.block_on(drain(&uri, "bench_db"));
+    let drain_server_cpu = process_cpu(server_pid) - cpu_before;
+    assert_eq!(
+        drained_docs, total_docs,
+        "drain saw a different number of documents"
+    );
+    log(format!("database: drain {:.2?}", drain_time));
+    let cpu_before = process_cpu(server_pid);
+    let planning_started = Instant::now();
+    let planning = rt.block_on(planning_commands(&uri, "bench_db"));
+    let planning_time = planning_started.elapsed().as_secs_f64();
+    let planning_server_cpu = process_cpu(server_pid) - cpu_before;
+    log(format!("database: planning commands {planning:?}"));
+    sync_disk();
+    let restore_run = run_with_server(
+        "scandyctl restore",
+        &mut db_install.cmd(&[
+            "restore",
+            &db_id,
+            "--only",
+            "db",
+            "--to-db",
+            "bench_restored",
+            "--yes",
+        ]),
+        server_pid,
+    );
+    let restored = rt.block_on(count_documents(&uri, "bench_restored"));
+    assert_eq!(
+        restored, total_docs,
+        "restore wrote a different number of documents"
+    );
+    log(format!("database: restore {:.2} s", restore_run.secs()));
+    sync_disk();
+    // Like the restore, the JSON import goes into a fresh database (delete_many finds nothing;
+    // insert_many maintains only `_id`). The restore also builds Scandy's indexes: the script
+    // then creates them too, timed apart (`index_s`), for an equal end state.
+    let json_path = work.join("db/scandy_backup.json");
+    let json_run = run_with_server(
+        "scandy_json_backup.py",
+        Command::new(&python)
+            .arg(JSON_SCRIPT)
+            .args([
+                "--uri",
+                &uri,
+                "--db",
+                "bench_db",
+                "--import-db",
+                "bench_json",
+                "--indexes-from",
+                "bench_db",
+                "--out",
+            ])
+            .arg(&json_path),
+        server_pid,
+    );
+    let load_after_db = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let json: serde_json::Value =
+        serde_json::from_str(json_run.stdout.trim()).expect("python JSON output");
+    let jf = |k: &str| json[k].as_f64().unwrap_or(f64::NAN);
+    let (json_export, json_import) = (jf("export_s"), jf("import_s"));
+    assert_eq!(
+        json["documents_exported"].as_u64(),
+        Some(total_docs),
+        "python exported a different count"
+    );
+    assert_eq!(
+        json["documents_imported"].as_u64(),
+        Some(total_docs),
+        "python imported a different count"
+    );
+    log(format!(
+        "database: JSON export {json_export:.2} s, import {json_import:.2} s"
+    ));
+    let secantus_pkg = command_output(
+        &python.display().to_string(),
+        &[
+            "-c",
+            "import importlib.metadata as m; print(m.version('SecantusDB'))",
+        ],
+    );
+    drop(db_server);
+
+    // ---------------------------------------------------------------- report
+    let mut t = String::new();
+    let _ = writeln!(t, "\n## Backup benchmark (`cargo bench --bench backup`)\n");
+    let _ = writeln!(
+        t,
+        "Files: {} files ({} of 1–64 KiB in `<entity>/<id>/`, {} of 20–100 MB), {:.0} MB, half random / half text. \
+         Database: {} generated Scandy documents in {} collections ({:.0} MB raw BSON) with Scandy's indexes. \
+         Times are wall clock of the second (warm page cache) run; ratios are scandyctl / baseline unless marked \"faster\".\n",
+        tree.files,
+        tree.small_files,
+        tree.large_files,
+        tree_mb,
+        total_docs,
+        collections,
+        drained_bytes as f64 / 1e6
+    );
+    let _ = writeln!(
+        t,
+        "| Benchmark | scandyctl | Baseline | Ratio | Target | Result |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|---|");
+    let files_ratio = files_backup.secs() / tar_run.secs();
+    let _ = writeln!(
+        t,
+        "| Files backup, {:.0} MB | {} ({:.0} MB/s) | `tar \\| zstd -T0 -3`: {} ({:.0} MB/s) | {:.2}x | ≤ 1.2x | {} |",
+        tree_mb,
+        secs(&files_backup),
+        tree_mb / files_backup.secs(),
+        secs(&tar_run),
+        tree_mb / tar_run.secs(),
+        files_ratio,
+        verdict(files_ratio <= 1.2)
+    );
+    let _ = writeln!(
+        t,
+        "| Files backup (info: baseline + `sync` of its output) | {} | {} | {:.2}x | – | info |",
+        secs(&files_backup),
+        secs(&tar_sync_run),
+        files_backup.secs() / tar_sync_run.secs()
+    );
+    let _ = writeln!(
+        t,
+        "| Files backup output size | {:.0} MB (set) | {:.0} MB (`x.tar.zst`) | {:.2}x | – | info |",
+        files_set_bytes as f64 / 1e6,
+        tar_bytes as f64 / 1e6,
+        files_set_bytes as f64 / tar_bytes.max(1) as f64
+    );
+    let _ = writeln!(
+        t,
+        "| Files backup peak RSS | {:.1} MB | {:.1} MB (largest of sh/tar/zstd) | – | – | info |",
+        files_backup.rss_mb(),
+        tar_run.rss_mb()
+    );
+    let dump_vs_export = json_export / dump_run.secs();
+    let _ = writeln!(
+        t,
+        "| DB dump (`backup`, empty uploads), {} docs | {} ({:.0} docs/s) | JSON export (pymongo + `json.dump`): {:.2} s | {:.2}x faster | ≥ 1.5x faster | {} |",
+        total_docs,
+        secs(&dump_run),
+        total_docs as f64 / dump_run.secs(),
+        json_export,
+        dump_vs_export,
+        verdict(dump_vs_export >= 1.5)
+    );
+    let dump_vs_drain = dump_run.secs() / drain_time.as_secs_f64();
+    let _ = writeln!(
+        t,
+        "| DB dump vs server limit | {} | drain all cursors (Rust driver, raw BSON, batch {DRAIN_BATCH}): {:.2} s | {:.2}x | ≤ 1.2x | {} |",
+        secs(&dump_run),
+        drain_time.as_secs_f64(),
+        dump_vs_drain,
+        verdict(dump_vs_drain <= 1.2)
+    );
+    let _ = writeln!(
+        t,
+        "| DB dump planning commands (info; listIndexes, 2x count, collStats per collection) | {:.2} s of the dump | drain {:.2} s | dump − planning − drain = {:.2} s | – | info |",
+        planning_time,
+        drain_time.as_secs_f64(),
+        dump_run.secs() - planning_time - drain_time.as_secs_f64()
+    );
+    let restore_vs_import = json_import / restore_run.secs();
+    let _ = writeln!(
+        t,
+        "| DB restore (`restore --only db --to-db`) | {} ({:.0} docs/s) | JSON import (`json.load` + `delete_many` + `insert_many`): {:.2} s | {:.2}x faster | ≥ 1.5x faster | {} |",
+        secs(&restore_run),
+        total_docs as f64 / restore_run.secs(),
+        json_import,
+        restore_vs_import,
+        verdict(restore_vs_import >= 1.5)
+    );
+    let import_and_indexes = json_import + jf("index_s");
+    let _ = writeln!(
+        t,
+        "| DB restore vs JSON import + creating the same {} indexes (info: equal end state) | {} | {:.2} s + {:.2} s = {:.2} s | {:.2}x faster | – | info |",
+        json["indexes"].as_u64().unwrap_or(0),
+        secs(&restore_run),
+        json_import,
+        jf("index_s"),
+        import_and_indexes,
+        import_and_indexes / restore_run.secs()
+    );
+    let _ = writeln!(
+        t,
+        "| DB dump peak RSS | {:.1} MB | Python export+import: {:.1} MB | – | < 200 MB | {} |",
+        dump_run.rss_mb(),
+        json_run.rss_mb(),
+        verdict(dump_run.rss_mb() < 200.0)
+    );
+    let _ = writeln!(
+        t,
+        "| DB restore peak RSS | {:.1} MB | – | – | < 200 MB | {} |",
+        restore_run.rss_mb(),
+        verdict(restore_run.rss_mb() < 200.0)
+    );
+    let _ = writeln!(
+        t,
+        "| DB output size | {:.1} MB (`mongo.archive.zst`) | {:.1} MB (JSON) | {:.2}x | – | info |",
+        archive_bytes as f64 / 1e6,
+        jf("json_bytes") / 1e6,
+        archive_bytes as f64 / jf("json_bytes")
+    );
+    let verify_ratio = verify_run.secs() / sha_run.secs();
+    let _ = writeln!(
+        t,
+        "| Verify (quick), {:.0} MB set | {} ({:.0} MB/s) | `sha256sum` of the members: {} ({:.0} MB/s) | {:.2}x | ≤ 1.2x | {} |",
+        verify_bytes as f64 / 1e6,
+        secs(&verify_run),
+        verify_bytes as f64 / 1e6 / verify_run.secs(),
+        secs(&sha_run),
+        verify_bytes as f64 / 1e6 / sha_run.secs(),
+        verify_ratio,
+        verdict(verify_ratio <= 1.2)
+    );
+    let _ = writeln!(
+        t,
+        "| Verify `--deep` (decompress + parse everything) | {} ({:.0} MB/s of source data) | – | – | – | info |",
+        secs(&deep_run),
+        tree_mb / deep_run.secs()
+    );
+
+    let _ = writeln!(
+        t,
+        "\nPer process (CPU from wait4 rusage, summed over a pipeline's processes; peak RSS = largest VmHWM of the process tree, polled every 20 ms):\n"
+    );
+    let _ = writeln!(
+        t,
+        "| Run | wall s | user s | sys s | CPU/wall | peak RSS MB | server CPU s |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|---|---|");
+    detail_row(&mut t, "scandyctl backup (files)", &files_backup);
+    detail_row(&mut t, "tar \\| zstd -T0 -3", &tar_run);
+    detail_row(&mut t, "tar \\| zstd -T0 -3 + sync", &tar_sync_run);
+    detail_row(&mut t, "scandyctl verify", &verify_run);
+    detail_row(&mut t, "sha256sum", &sha_run);
+    detail_row(&mut t, "scandyctl verify --deep", &deep_run);
+    detail_row(&mut t, "scandyctl backup (db dump)", &dump_run);
+    detail_row(&mut t, "scandyctl restore --only db", &restore_run);
+    detail_row(&mut t, "scandy_json_backup.py (export + import)", &json_run);
+    let _ = writeln!(
+        t,
+        "| drain (in-process) | {:.2} | – | – | – | – | {:.1} ({:.0}%) |",
+        drain_time.as_secs_f64(),
+        drain_server_cpu,
+        100.0 * drain_server_cpu / drain_time.as_secs_f64()
+    );
+    let _ = writeln!(
+        t,
+        "| planning commands (in-process) | {:.2} | – | – | – | – | {:.1} ({:.0}%) |",
+        planning_time,
+        planning_server_cpu,
+        100.0 * planning_server_cpu / planning_time.max(1e-9)
+    );
+    let _ = writeln!(
+        t,
+        "\nDrain (in-process, Rust driver): {:.2} s, {:.0} docs/s, {:.0} MB/s raw BSON. \
+         Seeding (insert + {} indexes, setup only): {:.1} s. \
+         Planning commands: listIndexes {:.2} s, estimatedDocumentCount x2 {:.2} s, collStats {:.2} s. \
+         JSON import parts: load {:.2} s, delete_many {:.2} s, insert_many {:.2} s; then create_index {:.2} s.",
+        drain_time.as_secs_f64(),
+        total_docs as f64 / drain_time.as_secs_f64(),
+        drained_bytes as f64 / 1e6 / drain_time.as_secs_f64(),
+        seed_report.indexes,
+        seed_report.elapsed.as_secs_f64(),
+        planning.list_indexes,
+        planning.count,
+        planning.coll_stats,
+        jf("import_load_s"),
+        jf("import_delete_s"),
+        jf("import_insert_s"),
+        jf("index_s")
+    );
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let _ = writeln!(
+        t,
+        "\nMachine: {nproc} CPUs ({}), {:.0} GiB RAM, Linux {}; SecantusDB {} (reports MongoDB {}), \
+         Python {}, {}, scandyctl {} (release). Load average (1/5/15 min) at start {}, before the database part {}, after it {}. Bench total {:.0} s.",
+        cpu_model(),
+        mem_total_gib(),
+        std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim(),
+        secantus_pkg,
+        server_version,
+        command_output(
+            &python.display().to_string(),
+            &["-c", "import platform; print(platform.python_version())"]
+        ),
+        command_output("zstd", &["--version"])
+            .trim_start_matches("*** ")
+            .trim_end_matches(" ***"),
+        env!("CARGO_PKG_VERSION"),
+        load_start
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        load_before_db
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        load_after_db
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        bench_started.elapsed().as_secs_f64()
+    );
+    println!("{t}");
+
+    if keep {
+        let kept = work_dir.keep();
+        log(format!("kept {}", kept.display()));
+    }
+}

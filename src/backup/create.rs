@@ -1,0 +1,356 @@
+//! Taking a backup: database and files into a new set, written as `<id>.partial` and
+//! renamed only once every member, the manifest and SHA256SUMS are on disk and fsynced.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use color_eyre::eyre::{Result, WrapErr, bail};
+use mongodb::bson::Bson;
+use tokio_util::sync::CancellationToken;
+
+use super::crypt::{parse_recipients, recipient_strings};
+use super::dump::{DumpOptions, dump_database_into};
+use super::files::{select_files, write_files_tar};
+use super::id::{PARTIAL_SUFFIX, backup_id};
+use super::lock::{BackupLock, acquire, host_name};
+use super::manifest::{
+    BackupKind, CollectionEntry, DatabasePart, FILES_MEMBER, FilesPart, MANIFEST_FILE,
+    MANIFEST_FORMAT, MONGO_MEMBER, Manifest, MemberContent, MemberEntry, SHA256SUMS_FILE,
+    SkippedItem, write_json_atomic,
+};
+use super::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
+use super::progress::{Progress, Stage};
+use crate::config::{Config, redact_uri};
+
+/// zstd level of both members (fast, good ratio for BSON and logs).
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// What to back up.
+#[derive(Debug, Clone)]
+pub struct BackupRequest {
+    /// Kind of set.
+    pub kind: BackupKind,
+    /// Parent set (incrementals).
+    pub parent: Option<String>,
+}
+
+/// A finished backup.
+#[derive(Debug, Clone)]
+pub struct BackupOutcome {
+    /// Set id.
+    pub id: String,
+    /// Set directory.
+    pub path: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Notes for the user (stale lock broken, partial sets removed, secrets skipped).
+    pub notes: Vec<String>,
+}
+
+/// Takes the backup directory lock and creates a set.
+pub async fn create_backup(
+    config: &Config,
+    request: &BackupRequest,
+    progress: Arc<dyn Fn(Progress) + Send + Sync>,
+    cancel: CancellationToken,
+) -> Result<BackupOutcome> {
+    let dir = config.resolve(&config.backup.dir);
+    let lock = acquire(&dir, "backup")?;
+    let mut outcome = create_backup_locked(config, request, &lock, progress, cancel).await?;
+    outcome.notes.splice(0..0, lock.notes.iter().cloned());
+    Ok(outcome)
+}
+
+/// Creates a set while the caller holds the lock (restore takes its safety backup this way).
+pub async fn create_backup_locked(
+    config: &Config,
+    request: &BackupRequest,
+    _lock: &BackupLock,
+    progress: Arc<dyn Fn(Progress) + Send + Sync>,
+    cancel: CancellationToken,
+) -> Result<BackupOutcome> {
+    let backup_dir = config.resolve(&config.backup.dir);
+    let mut notes = remove_partials(&backup_dir)?;
+    let recipients = parse_recipients(
+        &config.backup.recipients,
+        config.backup.recipients_file.as_deref(),
+    )
+    .wrap_err("cannot read the backup recipients")?;
+    let encrypt = !recipients.is_empty();
+
+    let client = super::restore::connect_checked(config).await?;
+    let database = client.database(&config.mongo.database);
+
+    let (id, created_at) = unique_id(&backup_dir, request.kind).await;
+    let final_dir = backup_dir.join(&id);
+    let partial = backup_dir.join(format!("{id}{PARTIAL_SUFFIX}"));
+    std::fs::create_dir(&partial)
+        .wrap_err_with(|| format!("cannot create {}", partial.display()))?;
+    let result = write_set(
+        config,
+        request,
+        &database,
+        &partial,
+        &id,
+        created_at,
+        &recipients,
+        progress,
+        cancel,
+    )
+    .await;
+    let manifest = match result {
+        Ok(manifest) => manifest,
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(err.wrap_err(format!("backup {id} failed; nothing was kept")));
+        }
+    };
+    test_pause("before-rename");
+    std::fs::rename(&partial, &final_dir).wrap_err_with(|| {
+        format!(
+            "cannot rename {} to {}",
+            partial.display(),
+            final_dir.display()
+        )
+    })?;
+    fsync_dir(&backup_dir)?;
+    if !manifest.files.skipped.is_empty() && !encrypt {
+        let secrets = manifest
+            .files
+            .skipped
+            .iter()
+            .filter(|s| s.reason.contains("secret"))
+            .count();
+        if secrets > 0 {
+            notes.push(format!(
+                "{secrets} file(s) holding secrets were skipped (e.g. .env); set [backup] recipients to encrypt backups, or include_secrets = true"
+            ));
+        }
+    }
+    Ok(BackupOutcome {
+        id,
+        path: final_dir,
+        manifest,
+        notes,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_set(
+    config: &Config,
+    request: &BackupRequest,
+    database: &mongodb::Database,
+    partial: &Path,
+    id: &str,
+    created_at: chrono::DateTime<Utc>,
+    recipients: &[age::x25519::Recipient],
+    progress: Arc<dyn Fn(Progress) + Send + Sync>,
+    cancel: CancellationToken,
+) -> Result<Manifest> {
+    let encrypt = !recipients.is_empty();
+    let suffix = if encrypt { ".age" } else { "" };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
+
+    // Database member.
+    let mongo_name = format!("{MONGO_MEMBER}{suffix}");
+    let writer = MemberWriter::create(&partial.join(&mongo_name), recipients, ZSTD_LEVEL, threads)?;
+    let dump_progress = progress.clone();
+    let estimated = estimate_documents(database).await;
+    let (summary, writer) = dump_database_into(
+        database,
+        writer,
+        &DumpOptions::default(),
+        move |p| {
+            let mut report = Progress::from_dump(&p);
+            report.items_total = estimated.max(report.items);
+            dump_progress(report)
+        },
+        cancel.clone(),
+    )
+    .await
+    .wrap_err_with(|| format!("cannot dump database {}", config.mongo.database))?;
+    let mongo_digest = writer
+        .finish()
+        .wrap_err_with(|| format!("cannot finish {mongo_name}"))?;
+    test_pause("after-dump");
+    if cancel.is_cancelled() {
+        bail!("cancelled");
+    }
+
+    // Files member.
+    let allow_secrets = encrypt || config.backup.include_secrets;
+    let selection = select_files(config, allow_secrets)?;
+    let files_total: u64 = selection.entries.iter().map(|e| e.size).sum();
+    let files_name = format!("{FILES_MEMBER}{suffix}");
+    let files_path = partial.join(&files_name);
+    let recipients_owned = recipients.to_vec();
+    let files_progress = progress.clone();
+    let files_cancel = cancel.clone();
+    let (tar_summary, files_digest, selection) =
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let mut writer =
+                MemberWriter::create(&files_path, &recipients_owned, ZSTD_LEVEL, threads)?;
+            let mut report = |bytes: u64| {
+                files_progress(Progress {
+                    stage: Stage::Files,
+                    items: 0,
+                    items_total: 0,
+                    bytes,
+                    bytes_total: files_total,
+                });
+            };
+            let summary = write_files_tar(&selection, &mut writer, &mut report)?;
+            if files_cancel.is_cancelled() {
+                bail!("cancelled");
+            }
+            let digest = writer.finish()?;
+            Ok((summary, digest, selection))
+        })
+        .await
+        .wrap_err("the files task failed")??;
+    test_pause("after-files");
+
+    let collections = summary
+        .collections
+        .iter()
+        .map(|c| CollectionEntry {
+            name: c.name.clone(),
+            kind: c.kind.as_str().to_string(),
+            documents: c.documents,
+            bytes: c.bytes,
+            crc64: format!("{:016x}", c.crc),
+            options: Bson::Document(c.options.clone()).into_canonical_extjson(),
+            indexes: c
+                .indexes
+                .iter()
+                .map(|i| Bson::Document(i.clone()).into_canonical_extjson())
+                .collect(),
+        })
+        .collect();
+    let members = vec![
+        MemberEntry {
+            name: mongo_name.clone(),
+            content: MemberContent::MongoArchive,
+            size: mongo_digest.size,
+            sha256: mongo_digest.sha256.clone(),
+            encrypted: encrypt,
+        },
+        MemberEntry {
+            name: files_name.clone(),
+            content: MemberContent::FilesTar,
+            size: files_digest.size,
+            sha256: files_digest.sha256.clone(),
+            encrypted: encrypt,
+        },
+    ];
+    let included = config
+        .backup
+        .uploads
+        .iter()
+        .chain(&config.backup.config_files)
+        .chain(&config.backup.log_dirs)
+        .map(|p| p.display().to_string())
+        .collect();
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        id: id.to_string(),
+        kind: request.kind,
+        parent: request.parent.clone(),
+        created_at,
+        finished_at: Utc::now(),
+        host: host_name(),
+        scandyctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        scandy_root: config.scandy.root.display().to_string(),
+        database: DatabasePart {
+            database: config.mongo.database.clone(),
+            server_version: summary.server_version.clone(),
+            uri_redacted: redact_uri(&config.mongo.uri),
+            collections,
+        },
+        files: FilesPart {
+            files: tar_summary.files,
+            bytes: tar_summary.bytes,
+            included,
+            skipped: selection
+                .skipped
+                .iter()
+                .map(|s| SkippedItem {
+                    item: s.path.display().to_string(),
+                    reason: s.reason.clone(),
+                })
+                .collect(),
+        },
+        members,
+        recipients: recipient_strings(recipients),
+    };
+    let manifest_path = partial.join(MANIFEST_FILE);
+    write_json_atomic(&manifest_path, &manifest)?;
+    let manifest_digest = digest_file(&manifest_path)?;
+    write_sha256sums(
+        partial,
+        &[
+            (MANIFEST_FILE.to_string(), manifest_digest.sha256),
+            (mongo_name, mongo_digest.sha256),
+            (files_name, files_digest.sha256),
+        ],
+    )?;
+    let _ = SHA256SUMS_FILE;
+    fsync_dir(partial)?;
+    Ok(manifest)
+}
+
+/// The server's estimate of all documents in `database` (0 when it cannot tell), for the ETA.
+async fn estimate_documents(database: &mongodb::Database) -> u64 {
+    let Ok(names) = database.list_collection_names().await else {
+        return 0;
+    };
+    let mut total = 0;
+    for name in names.iter().filter(|n| !n.starts_with("system.")) {
+        let collection = database.collection::<mongodb::bson::Document>(name);
+        total += collection.estimated_document_count().await.unwrap_or(0);
+    }
+    total
+}
+
+/// A new id for `kind`; waits for the next second if a set with this id already exists.
+async fn unique_id(dir: &Path, kind: BackupKind) -> (String, chrono::DateTime<Utc>) {
+    loop {
+        let now = Utc::now();
+        let id = backup_id(now, kind);
+        let taken = dir.join(&id).exists() || dir.join(format!("{id}{PARTIAL_SUFFIX}")).exists();
+        if !taken {
+            return (id, now);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// Removes `*.partial` directories left by interrupted runs; returns a note per removal.
+pub fn remove_partials(dir: &Path) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(notes);
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(PARTIAL_SUFFIX) && entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path())
+                .wrap_err_with(|| format!("cannot remove leftover {}", entry.path().display()))?;
+            notes.push(format!(
+                "removed {name}: a backup that was interrupted before it completed"
+            ));
+        }
+    }
+    Ok(notes)
+}
+
+/// Test hook: `SCANDYCTL_TEST_PAUSE=<point>` stops here for a minute so a test can kill the process.
+fn test_pause(point: &str) {
+    if std::env::var("SCANDYCTL_TEST_PAUSE").is_ok_and(|p| p == point) {
+        eprintln!("paused at {point}");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}

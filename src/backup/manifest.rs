@@ -1,0 +1,212 @@
+//! The backup set manifest (`manifest.json`): what a set holds and how to check it.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use color_eyre::eyre::{Result, WrapErr};
+use serde::{Deserialize, Serialize};
+
+/// Version of the manifest layout written by this scandyctl.
+pub const MANIFEST_FORMAT: u32 = 1;
+/// File name of the manifest inside a set.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File name of the checksum list inside a set.
+pub const SHA256SUMS_FILE: &str = "SHA256SUMS";
+/// File name of the verification record next to the members.
+pub const VERIFY_FILE: &str = "verify.json";
+/// Base name of the database member.
+pub const MONGO_MEMBER: &str = "mongo.archive.zst";
+/// Base name of the files member.
+pub const FILES_MEMBER: &str = "files.tar.zst";
+
+/// Kind of backup set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupKind {
+    /// Everything: database and files.
+    Full,
+    /// Changes since a parent set.
+    Incremental,
+    /// Taken automatically before a restore over the live database.
+    PreRestore,
+}
+
+impl BackupKind {
+    /// The word used in ids and listings (`full`, `incremental`, `pre-restore`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupKind::Full => "full",
+            BackupKind::Incremental => "incremental",
+            BackupKind::PreRestore => "pre-restore",
+        }
+    }
+}
+
+/// What a member holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemberContent {
+    /// mongodump `--archive` stream, zstd-compressed.
+    MongoArchive,
+    /// tar of uploads, config files and logs, zstd-compressed.
+    FilesTar,
+}
+
+/// One data member of a set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberEntry {
+    /// File name inside the set (with `.age` when encrypted).
+    pub name: String,
+    /// What it holds.
+    pub content: MemberContent,
+    /// Size on disk in bytes.
+    pub size: u64,
+    /// SHA-256 of the file on disk, lowercase hex.
+    pub sha256: String,
+    /// Whether the member is age-encrypted.
+    pub encrypted: bool,
+}
+
+/// One collection in the database member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionEntry {
+    /// Collection name.
+    pub name: String,
+    /// `collection` or `view`.
+    pub kind: String,
+    /// Number of documents dumped.
+    pub documents: u64,
+    /// Raw BSON bytes dumped.
+    pub bytes: u64,
+    /// CRC-64 (ECMA) of the documents as stored in the archive, hex.
+    pub crc64: String,
+    /// Collection options in canonical extended JSON.
+    pub options: serde_json::Value,
+    /// Index definitions (listIndexes output) in canonical extended JSON.
+    pub indexes: Vec<serde_json::Value>,
+}
+
+/// The database part of a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabasePart {
+    /// Database name.
+    pub database: String,
+    /// MongoDB server version at backup time.
+    pub server_version: String,
+    /// Connection string used, password redacted.
+    pub uri_redacted: String,
+    /// Every collection dumped.
+    pub collections: Vec<CollectionEntry>,
+}
+
+impl DatabasePart {
+    /// Total documents over all collections.
+    pub fn total_documents(&self) -> u64 {
+        self.collections.iter().map(|c| c.documents).sum()
+    }
+
+    /// Total raw BSON bytes over all collections.
+    pub fn total_bytes(&self) -> u64 {
+        self.collections.iter().map(|c| c.bytes).sum()
+    }
+}
+
+/// Something that was left out of the set, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedItem {
+    /// Path or name of what was skipped.
+    pub item: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// The files part of a set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesPart {
+    /// Files in the tar.
+    pub files: u64,
+    /// Bytes of file content in the tar.
+    pub bytes: u64,
+    /// What the tar holds: upload, config and log roots that were included.
+    pub included: Vec<String>,
+    /// Files left out, with reasons (e.g. secrets without encryption).
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// `manifest.json` of a backup set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version ([`MANIFEST_FORMAT`]).
+    pub format: u32,
+    /// Set id, equal to the directory name.
+    pub id: String,
+    /// Kind of set.
+    #[serde(rename = "type")]
+    pub kind: BackupKind,
+    /// Parent set for incrementals.
+    pub parent: Option<String>,
+    /// When the backup started (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it finished (UTC).
+    pub finished_at: DateTime<Utc>,
+    /// Host that took it.
+    pub host: String,
+    /// scandyctl version that wrote it.
+    pub scandyctl_version: String,
+    /// Scandy install directory at backup time.
+    pub scandy_root: String,
+    /// The database part.
+    pub database: DatabasePart,
+    /// The files part.
+    pub files: FilesPart,
+    /// Data members with sizes and checksums.
+    pub members: Vec<MemberEntry>,
+    /// age recipients' public keys when encrypted (never a secret).
+    pub recipients: Vec<String>,
+}
+
+impl Manifest {
+    /// The member holding `content`, if present.
+    pub fn member(&self, content: MemberContent) -> Option<&MemberEntry> {
+        self.members.iter().find(|m| m.content == content)
+    }
+
+    /// Total size of the data members on disk.
+    pub fn members_size(&self) -> u64 {
+        self.members.iter().map(|m| m.size).sum()
+    }
+
+    /// Whether any member is encrypted.
+    pub fn encrypted(&self) -> bool {
+        self.members.iter().any(|m| m.encrypted)
+    }
+}
+
+/// Reads and parses `manifest.json` of the set in `dir`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path)
+        .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .wrap_err_with(|| format!("{} is not a valid manifest", path.display()))?;
+    Ok(manifest)
+}
+
+/// Writes `value` as pretty JSON to `path` via a temporary file, fsync and rename.
+pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .wrap_err_with(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    serde_json::to_writer_pretty(&mut tmp, value)
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(b"\n")
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .wrap_err_with(|| format!("cannot fsync {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

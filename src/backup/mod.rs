@@ -1,0 +1,20 @@
+//! Backups: sets of a mongodump-format database archive and a tar of files, each zstd-compressed
+//! and optionally age-encrypted, with a manifest and SHA256SUMS; create, verify, restore,
+//! export/import and the inventory.
+
+pub mod archive;
+pub mod create;
+pub mod crypt;
+pub mod dump;
+pub mod extract;
+pub mod files;
+pub mod id;
+pub mod inventory;
+pub mod load;
+pub mod lock;
+pub mod manifest;
+pub mod member;
+pub mod portable;
+pub mod progress;
+pub mod restore;
+pub mod verify;

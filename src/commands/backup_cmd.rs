@@ -1,0 +1,134 @@
+//! `scandyctl backup` and `scandyctl verify`.
+
+use color_eyre::eyre::{Result, bail};
+use tokio_util::sync::CancellationToken;
+
+use super::progress_line::{clear_progress, stderr_progress};
+use crate::backup::create::{BackupRequest, create_backup};
+use crate::backup::crypt::load_identities;
+use crate::backup::inventory::scan_inventory;
+use crate::backup::manifest::BackupKind;
+use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set};
+use crate::cli::GlobalArgs;
+use crate::config::{Config, LoadContext, load};
+
+/// Loads the configuration for a headless command.
+pub fn load_config(global: &GlobalArgs) -> Result<Config> {
+    Ok(load(&global.overrides(), &LoadContext::from_process())?.config)
+}
+
+/// Cancels the token on Ctrl-C / SIGTERM so partial work is cleaned up.
+pub fn cancel_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let child = token.clone();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        child.cancel();
+    });
+    token
+}
+
+/// `scandyctl backup --type full`: prints the new set id on stdout.
+pub async fn run_backup(global: &GlobalArgs, json: bool) -> Result<i32> {
+    let config = load_config(global)?;
+    let request = BackupRequest {
+        kind: BackupKind::Full,
+        parent: None,
+    };
+    let outcome = create_backup(&config, &request, stderr_progress(), cancel_on_signal()).await;
+    clear_progress();
+    let outcome = outcome?;
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "id": outcome.id,
+                "path": outcome.path,
+                "manifest": outcome.manifest,
+                "notes": outcome.notes,
+            }))?
+        );
+    } else {
+        println!("{}", outcome.id);
+    }
+    Ok(crate::exit::OK)
+}
+
+/// `scandyctl verify [ID | --all] [--deep]`: exit 0 only when every check passed.
+pub async fn run_verify(
+    global: &GlobalArgs,
+    id: Option<String>,
+    all: bool,
+    deep: bool,
+    json: bool,
+) -> Result<i32> {
+    let config = load_config(global)?;
+    let dir = config.resolve(&config.backup.dir);
+    let inventory = scan_inventory(&dir)?;
+    let ids: Vec<String> = if all {
+        inventory.sets.iter().map(|s| s.id.clone()).collect()
+    } else if let Some(id) = id {
+        if inventory.find(&id).is_none() && !dir.join(&id).is_dir() {
+            bail!("no backup set {id} in {}", dir.display());
+        }
+        vec![id]
+    } else {
+        match inventory.newest() {
+            Some(set) => vec![set.id.clone()],
+            None => bail!("no backup sets in {}", dir.display()),
+        }
+    };
+    let level = if deep {
+        VerifyLevel::Deep
+    } else {
+        VerifyLevel::Quick
+    };
+    let identities = match (&config.backup.identity, deep) {
+        (Some(path), true) => load_identities(&config.resolve(path))?,
+        _ => Vec::new(),
+    };
+    let mut reports: Vec<VerifyReport> = Vec::new();
+    for id in ids {
+        let set_dir = dir.join(&id);
+        let ids = identities.clone();
+        let report =
+            tokio::task::spawn_blocking(move || verify_set(&set_dir, level, &ids)).await??;
+        if !json {
+            print_report(&report);
+        }
+        reports.push(report);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if reports.iter().all(|r| r.ok) {
+        crate::exit::OK
+    } else {
+        crate::exit::VERIFY_FAILED
+    })
+}
+
+fn print_report(report: &VerifyReport) {
+    let level = match report.level {
+        VerifyLevel::Quick => "quick",
+        VerifyLevel::Deep => "deep",
+    };
+    let outcome = if report.ok { "ok" } else { "FAILED" };
+    let checked: Vec<String> = report
+        .checked
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    println!("{} {level}: {outcome} ({})", report.id, checked.join(", "));
+    for finding in &report.findings {
+        println!("  {}: {}", finding.subject, finding.message);
+    }
+}

@@ -1,0 +1,119 @@
+//! `scandyctl list`, `status`, `export` and `import`.
+
+use std::path::Path;
+
+use chrono::Utc;
+use color_eyre::eyre::Result;
+
+use super::backup_cmd::load_config;
+use crate::backup::inventory::{
+    Inventory, SetInfo, Verification, human_age, scan_inventory, status_warnings,
+};
+use crate::backup::portable::{export_set, import_set};
+use crate::cli::GlobalArgs;
+use crate::system::disk::{disk_space, human_bytes};
+
+fn verification_text(set: &SetInfo) -> String {
+    let now = Utc::now();
+    match &set.verification {
+        Verification::Never => "never verified".into(),
+        Verification::Ok { at, .. } => format!("ok {} ago", human_age(now - *at)),
+        Verification::Failed { at, findings, .. } => {
+            format!("FAILED {} ago ({findings})", human_age(now - *at))
+        }
+    }
+}
+
+fn print_sets(inventory: &Inventory) {
+    let now = Utc::now();
+    if inventory.sets.is_empty() {
+        println!("no backup sets");
+        return;
+    }
+    println!(
+        "{:<38} {:<12} {:<20} {:>10} {:>10} {:<4} verification",
+        "id", "type", "time (UTC)", "age", "size", "enc"
+    );
+    for set in &inventory.sets {
+        println!(
+            "{:<38} {:<12} {:<20} {:>10} {:>10} {:<4} {}",
+            set.id,
+            set.kind.as_str(),
+            set.created_at.format("%Y-%m-%d %H:%M:%S"),
+            human_age(now - set.created_at),
+            human_bytes(set.size),
+            if set.encrypted { "yes" } else { "no" },
+            verification_text(set)
+        );
+    }
+}
+
+/// `scandyctl list`.
+pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
+    let config = load_config(global)?;
+    let inventory = scan_inventory(&config.resolve(&config.backup.dir))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&inventory.sets)?);
+    } else {
+        print_sets(&inventory);
+    }
+    Ok(crate::exit::OK)
+}
+
+/// `scandyctl status`: inventory plus warnings; exit 0 also with warnings.
+pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
+    let config = load_config(global)?;
+    let dir = config.resolve(&config.backup.dir);
+    let inventory = scan_inventory(&dir)?;
+    let space = disk_space(&dir).ok();
+    let warnings = status_warnings(&inventory, space.as_ref(), Utc::now());
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "backup_dir": dir,
+                "free_bytes": space.as_ref().map(|s| s.available),
+                "total_bytes": space.as_ref().map(|s| s.total),
+                "sets": inventory.sets,
+                "partials": inventory.partials,
+                "warnings": warnings,
+            }))?
+        );
+        return Ok(crate::exit::OK);
+    }
+    println!("backup directory {}", dir.display());
+    if let Some(space) = &space {
+        println!(
+            "  {} free of {} ({} % used)",
+            human_bytes(space.available),
+            human_bytes(space.total),
+            space.used_percent()
+        );
+    }
+    print_sets(&inventory);
+    if warnings.is_empty() {
+        println!("no warnings");
+    } else {
+        println!("warnings:");
+        for warning in &warnings {
+            println!("  [{}] {}", warning.code, warning.message);
+        }
+    }
+    Ok(crate::exit::OK)
+}
+
+/// `scandyctl export ID --out FILE`.
+pub fn run_export(global: &GlobalArgs, id: &str, out: &Path) -> Result<i32> {
+    let config = load_config(global)?;
+    let size = export_set(&config.resolve(&config.backup.dir), id, out)?;
+    println!("{} ({})", out.display(), human_bytes(size));
+    Ok(crate::exit::OK)
+}
+
+/// `scandyctl import FILE`.
+pub fn run_import(global: &GlobalArgs, file: &Path) -> Result<i32> {
+    let config = load_config(global)?;
+    let outcome = import_set(&config.resolve(&config.backup.dir), file)?;
+    println!("{}", outcome.id);
+    Ok(crate::exit::OK)
+}
