@@ -126,14 +126,32 @@ catalog! {
     MongoAttempts => "Failed attempts", "Fehlversuche";
     MongoHint => "Hint", "Hinweis";
     // Overview: backup dir
-    BackupDirTitle => "Backup directory", "Sicherungsverzeichnis";
+    BackupDirTitle => "Backups", "Sicherungen";
     BackupDirFree => "{} free of {} ({} % used)", "{} frei von {} ({} % belegt)";
     BackupDirMissing => "does not exist yet (filesystem of {}: {} free)", "existiert noch nicht (Dateisystem von {}: {} frei)";
     BackupDirMeasuring => "measuring …", "wird gemessen …";
     BackupDirError => "cannot measure: {}", "nicht messbar: {}";
     // Overview: upcoming capabilities
     UpcomingTitle => "Not yet available in this version", "In dieser Version noch nicht verfügbar";
-    UpcomingBackups => "Backups: inventory, verification and restore — coming with the backup engine", "Sicherungen: Bestand, Prüfung und Wiederherstellung — kommt mit der Sicherungs-Engine";
+    UpcomingBackups => "Backups tab: inventory, backup/verify/restore jobs in the console — meanwhile use scandyctl backup, verify, restore, status", "Reiter Sicherungen: Bestand, Sicherungs-/Prüf-/Wiederherstellungsaufträge in der Konsole — bis dahin scandyctl backup, verify, restore, status";
+    BackupsNewest => "Newest backup", "Letzte Sicherung";
+    BackupsNone => "no backup sets yet — run scandyctl backup --type full", "noch keine Sicherung — scandyctl backup --type full ausführen";
+    BackupsAgo => "{} ago", "vor {}";
+    BackupsVerifiedOk => "verified ok {} ago", "vor {} erfolgreich geprüft";
+    BackupsVerifyFailed => "last verification FAILED", "letzte Prüfung FEHLGESCHLAGEN";
+    BackupsNeverVerified => "never verified", "nie geprüft";
+    BackupsCount => "Sets", "Sätze";
+    BackupsScanning => "reading the inventory …", "Bestand wird gelesen …";
+    BackupsScanError => "cannot read the inventory: {}", "Bestand nicht lesbar: {}";
+    WarnNoBackup => "no backup exists yet", "es gibt noch keine Sicherung";
+    WarnBackupTooOld => "the newest backup is older than 26 hours", "die neueste Sicherung ist älter als 26 Stunden";
+    WarnVerifyFailed => "the last verification failed", "die letzte Prüfung ist fehlgeschlagen";
+    WarnNeverVerified => "the newest backup was never verified", "die neueste Sicherung wurde nie geprüft";
+    WarnVerifyTooOld => "the last verification is older than 7 days", "die letzte Prüfung ist älter als 7 Tage";
+    WarnSecretsSkipped => "files holding secrets were skipped: set [backup] recipients to encrypt", "Dateien mit Geheimnissen wurden übersprungen: [backup] recipients zum Verschlüsseln setzen";
+    WarnLowSpace => "the backup directory has less than 10 % free", "im Sicherungsverzeichnis sind weniger als 10 % frei";
+    WarnPartialLeft => "an interrupted backup (.partial) is left; the next backup removes it", "eine abgebrochene Sicherung (.partial) liegt noch da; die nächste Sicherung entfernt sie";
+    WarnUnreadableSet => "a backup set cannot be read", "ein Sicherungssatz ist nicht lesbar";
     UpcomingLogs => "Logs: live tailing and error triage — coming with the Logs tab", "Protokolle: Live-Verfolgung und Fehleranalyse — kommt mit dem Reiter Protokolle";
     UpcomingSystem => "System: CPU, memory, disks, services and alerts — coming with monitoring", "System: CPU, Speicher, Platten, Dienste und Alarme — kommt mit der Überwachung";
     UpcomingDatabase => "Database: statistics, indexes, maintenance, data health — coming with the Database tab", "Datenbank: Statistik, Indizes, Wartung, Datenzustand — kommt mit dem Reiter Datenbank";

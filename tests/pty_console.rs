@@ -65,7 +65,7 @@ fn unreachable_mongo_tabs_help_and_quit() {
         !s.contains("go to tab Recovery")
     });
     session.send(b"1");
-    session.wait_for_text("Backup directory", Duration::from_secs(2));
+    session.wait_for_text("no backup sets yet", Duration::from_secs(2));
     session.send(b"q");
     assert_eq!(session.wait_exit(Duration::from_secs(5)), 0);
     assert!(

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use chrono::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use scandyctl::backup::inventory::{BackupOverview, SetInfo, Verification, Warning};
+use scandyctl::backup::manifest::BackupKind;
+use scandyctl::backup::verify::VerifyLevel;
 use scandyctl::config::ValueSource;
 use scandyctl::i18n::Lang;
 use scandyctl::mongo::probe::{ConnectionState, FailureKind, ProbeFailure, ServerInfo};
@@ -50,6 +53,32 @@ fn connected_state(lang: Lang) -> State {
             exists: true,
             total: 100 * GIB,
             available: 38 * GIB,
+        })),
+    );
+    let now = chrono::Utc::now();
+    update(
+        &mut state,
+        Action::BackupOverview(Ok(BackupOverview {
+            sets: 3,
+            newest: Some(SetInfo {
+                id: "scandy-20261126T020000Z-full".into(),
+                kind: BackupKind::Full,
+                created_at: now - chrono::Duration::seconds(2 * 3600 + 30),
+                size: 48 * 1024 * 1024,
+                encrypted: false,
+                documents: 3685,
+                files: 42,
+                skipped: 1,
+                verification: Verification::Ok {
+                    at: now - chrono::Duration::seconds(3600 + 30),
+                    level: VerifyLevel::Deep,
+                },
+                path: "/backups/scandy-20261126T020000Z-full".into(),
+            }),
+            warnings: vec![Warning {
+                code: "secrets-skipped",
+                message: "scandy-20261126T020000Z-full skipped 1 file(s)".into(),
+            }],
         })),
     );
     state
@@ -139,6 +168,7 @@ fn overview_while_connecting_and_measuring() {
     let screen = render(&state);
     assert!(screen.contains("connecting (attempt 1)"), "{screen}");
     assert!(screen.contains("measuring"), "{screen}");
+    assert!(screen.contains("reading the inventory"), "{screen}");
     insta::assert_snapshot!("overview_connecting_en", screen);
 }
 

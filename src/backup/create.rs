@@ -71,6 +71,7 @@ pub async fn create_backup_locked(
     cancel: CancellationToken,
 ) -> Result<BackupOutcome> {
     let backup_dir = config.resolve(&config.backup.dir);
+    set_test_resume_dir(&backup_dir);
     let mut notes = remove_partials(&backup_dir)?;
     let recipients = parse_recipients(
         &config.backup.recipients,
@@ -347,10 +348,47 @@ pub fn remove_partials(dir: &Path) -> Result<Vec<String>> {
     Ok(notes)
 }
 
-/// Test hook: `SCANDYCTL_TEST_PAUSE=<point>` stops here for a minute so a test can kill the process.
-fn test_pause(point: &str) {
-    if std::env::var("SCANDYCTL_TEST_PAUSE").is_ok_and(|p| p == point) {
-        eprintln!("paused at {point}");
-        std::thread::sleep(std::time::Duration::from_secs(60));
+/// Environment variable naming the point where [`test_pause`] stops.
+const TEST_PAUSE_ENV: &str = "SCANDYCTL_TEST_PAUSE";
+/// A file of this name in the backup directory ends a [`test_pause`] early.
+pub(crate) const TEST_RESUME_FILE: &str = ".scandyctl-test-resume";
+/// The backup directory of the running backup, for [`test_pause`]'s resume file.
+static TEST_RESUME_DIR: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// Remembers the backup directory for [`test_pause`] (only while a pause is requested).
+fn set_test_resume_dir(dir: &Path) {
+    if std::env::var_os(TEST_PAUSE_ENV).is_some()
+        && let Ok(mut slot) = TEST_RESUME_DIR.lock()
+    {
+        *slot = Some(dir.to_path_buf());
+    }
+}
+
+/// Test hook: `SCANDYCTL_TEST_PAUSE=<point>` stops here for a minute so a test can act (kill
+/// the process, break MongoDB, fill the disk). The pause ends early once the file
+/// `<backup.dir>/.scandyctl-test-resume` appears (polled every 100 ms; removed on resume).
+/// Blocks the calling thread: from async code call it through `spawn_blocking`.
+pub(crate) fn test_pause(point: &str) {
+    if !std::env::var(TEST_PAUSE_ENV).is_ok_and(|p| p == point) {
+        return;
+    }
+    let resume = TEST_RESUME_DIR
+        .lock()
+        .ok()
+        .and_then(|dir| dir.as_ref().map(|d| d.join(TEST_RESUME_FILE)));
+    if let Some(file) = &resume {
+        let _ = std::fs::remove_file(file); // a stale file must not end this pause
+    }
+    eprintln!("paused at {point}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if let Some(file) = &resume
+            && file.exists()
+        {
+            let _ = std::fs::remove_file(file);
+            eprintln!("resumed at {point}");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

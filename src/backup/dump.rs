@@ -377,6 +377,12 @@ async fn read_collections(
             }
         }
         send(tx, ToWriter::Finish(index), cancel).await?;
+        if index == 0 {
+            // Test hook: the first collection is with the writer, the next is not yet read.
+            tokio::task::spawn_blocking(|| super::create::test_pause("during-dump"))
+                .await
+                .map_err(|e| eyre!("the test pause failed: {e}"))?;
+        }
     }
     Ok(())
 }

@@ -254,3 +254,34 @@ pub fn human_age(age: Duration) -> String {
         _ => format!("{} d {} h", minutes / 1440, (minutes % 1440) / 60),
     }
 }
+
+/// A one-glance summary of the backup directory for the console's Overview.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackupOverview {
+    /// Number of complete sets.
+    pub sets: usize,
+    /// The newest set that is not a safety backup.
+    pub newest: Option<SetInfo>,
+    /// Warnings as `status` shows them.
+    pub warnings: Vec<Warning>,
+}
+
+/// Scans `dir` and summarises it for the Overview.
+pub fn backup_overview(
+    dir: &Path,
+    space: Option<&DiskSpace>,
+    now: DateTime<Utc>,
+) -> Result<BackupOverview> {
+    let inventory = scan_inventory(dir)?;
+    let warnings = status_warnings(&inventory, space, now);
+    let newest = inventory
+        .sets
+        .iter()
+        .find(|s| s.kind != BackupKind::PreRestore)
+        .cloned();
+    Ok(BackupOverview {
+        sets: inventory.sets.len(),
+        newest,
+        warnings,
+    })
+}

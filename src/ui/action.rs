@@ -5,6 +5,7 @@ use std::time::Instant;
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::tab::Tab;
+use crate::backup::inventory::BackupOverview;
 use crate::mongo::probe::ConnectionState;
 use crate::system::disk::DiskSpace;
 
@@ -37,6 +38,8 @@ pub enum Action {
     Mongo(ConnectionState),
     /// The backup directory was measured (or could not be).
     BackupSpace(Result<DiskSpace, String>),
+    /// The backup inventory was read (or could not be).
+    BackupOverview(Result<BackupOverview, String>),
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.

@@ -15,6 +15,7 @@ use super::event::run_input;
 use super::render::draw;
 use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
 use super::terminal::{self, RestoreGuard};
+use crate::backup::inventory::backup_overview;
 use crate::i18n::Lang;
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
 use crate::system::disk::disk_space;
@@ -130,12 +131,23 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>) {
     loop {
         let path = dir.clone();
-        let result = match tokio::task::spawn_blocking(move || disk_space(&path)).await {
-            Ok(Ok(space)) => Ok(space),
-            Ok(Err(err)) => Err(format!("{err:#}")),
-            Err(err) => Err(format!("measuring task failed: {err}")),
+        let scanned = tokio::task::spawn_blocking(move || {
+            let space = disk_space(&path).map_err(|err| format!("{err:#}"));
+            let overview = backup_overview(&path, space.as_ref().ok(), chrono::Utc::now())
+                .map_err(|err| format!("{err:#}"));
+            (space, overview)
+        })
+        .await;
+        let (space, overview) = match scanned {
+            Ok(results) => results,
+            Err(err) => {
+                let message = format!("backup directory task failed: {err}");
+                (Err(message.clone()), Err(message))
+            }
         };
-        if tx.send(Action::BackupSpace(result)).is_err() {
+        if tx.send(Action::BackupSpace(space)).is_err()
+            || tx.send(Action::BackupOverview(overview)).is_err()
+        {
             return;
         }
         tokio::time::sleep(DISK_INTERVAL).await;

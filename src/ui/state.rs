@@ -8,6 +8,7 @@ use crossterm::event::{MouseButton, MouseEventKind};
 use super::action::{Action, Command};
 use super::keymap;
 use super::tab::Tab;
+use crate::backup::inventory::BackupOverview;
 use crate::config::ValueSource;
 use crate::i18n::Lang;
 use crate::mongo::probe::ConnectionState;
@@ -60,6 +61,8 @@ pub struct State {
     pub mongo: ConnectionState,
     /// Latest measurement of the backup directory (None until the first one).
     pub backup_space: Option<Result<DiskSpace, String>>,
+    /// Latest summary of the backup inventory (None until the first scan).
+    pub backups: Option<Result<BackupOverview, String>>,
     /// Failures of background tasks not yet dismissed (oldest first).
     pub errors: Vec<(String, String)>,
     /// The clock as of the last tick.
@@ -82,6 +85,7 @@ impl State {
             install,
             mongo: ConnectionState::Connecting { attempt: 1 },
             backup_space: None,
+            backups: None,
             errors: Vec::new(),
             now,
             size,
@@ -172,6 +176,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         Action::BackupSpace(space) => {
             let changed = state.backup_space.as_ref() != Some(&space);
             state.backup_space = Some(space);
+            state.dirty |= changed;
+            Vec::new()
+        }
+        Action::BackupOverview(overview) => {
+            let changed = state.backups.as_ref() != Some(&overview);
+            state.backups = Some(overview);
             state.dirty |= changed;
             Vec::new()
         }

@@ -281,3 +281,52 @@ pub fn flip_byte(path: &Path) {
     bytes[middle] ^= 0x5a;
     std::fs::write(path, bytes).unwrap();
 }
+
+impl Fixture {
+    /// Like [`Fixture::new`], but seeds a dataset of `scale` into a fresh database on the
+    /// server at `uri` (e.g. a private server a test may kill).
+    pub async fn with_server(name: &str, uri: &str, scale: usize) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("scandy");
+        let backups = dir.path().join("backups");
+        write_install(&root);
+        let database = common::unique_db_name(name);
+        let client = mongodb::Client::with_uri_str(uri)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a client for {uri}: {e}"));
+        let options = GenOptions {
+            scale,
+            now: chrono::Local::now().naive_local(),
+            ..GenOptions::default()
+        };
+        seed(&client.database(&database), &generate(&options), false)
+            .await
+            .expect("seed");
+        let config = dir.path().join("scandyctl.toml");
+        let fixture = Fixture {
+            dir,
+            root,
+            backups,
+            config,
+            database,
+            uri: uri.to_string(),
+        };
+        fixture.write_config("");
+        fixture
+    }
+
+    /// Names in the backup directory (sets, `.partial` dirs, lock, anything), sorted;
+    /// empty when the directory does not exist.
+    pub fn backup_dir_entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.backups)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}

@@ -1,4 +1,5 @@
 //! One module per tab.
 
 pub mod overview;
+pub mod overview_backups;
 pub mod placeholder;

@@ -22,9 +22,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let install = install_lines(state, install_width.saturating_sub(2));
     let mongo = mongo_lines(state, mongo_width.saturating_sub(2));
     let top_height = install.len().max(mongo.len()) as u16 + 2;
+    let backup_lines = super::overview_backups::lines(state);
+    let backups_height = backup_lines.len() as u16 + 5;
     let [top, disk, upcoming] = Layout::vertical([
         Constraint::Length(top_height),
-        Constraint::Length(5),
+        Constraint::Length(backups_height),
         Constraint::Min(0),
     ])
     .areas(area);
@@ -38,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(install).block(block), install_area);
     let block = Block::bordered().title(format!(" {} ", Msg::MongoTitle.text(lang)));
     frame.render_widget(Paragraph::new(mongo).block(block), mongo_area);
-    draw_backup_dir(frame, disk, state);
+    draw_backup_dir(frame, disk, state, backup_lines);
     draw_upcoming(frame, upcoming, lang);
 }
 
@@ -232,17 +234,19 @@ fn hint_for(kind: FailureKind) -> Option<Msg> {
     }
 }
 
-fn draw_backup_dir(frame: &mut Frame, area: Rect, state: &State) {
+fn draw_backup_dir(frame: &mut Frame, area: Rect, state: &State, inventory: Vec<Line<'static>>) {
     let lang = state.lang;
     let block = Block::bordered().title(format!(" {} ", Msg::BackupDirTitle.text(lang)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [path_line, detail_line, gauge_line] = Layout::vertical([
+    let [path_line, detail_line, gauge_line, inventory_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Min(0),
     ])
     .areas(inner);
+    frame.render_widget(Paragraph::new(inventory), inventory_area);
     let path = escape_controls(&state.install.backup_dir.display().to_string()).into_owned();
     frame.render_widget(Paragraph::new(path), path_line);
     match &state.backup_space {
