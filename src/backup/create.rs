@@ -155,6 +155,9 @@ async fn write_set(
         .map(|n| n.get() as u32)
         .unwrap_or(2);
 
+    let allow_secrets = encrypt || config.backup.include_secrets;
+    let selection = select_files(config, allow_secrets)?;
+
     // Database member.
     let mongo_name = format!("{MONGO_MEMBER}{suffix}");
     let writer = MemberWriter::create(&partial.join(&mongo_name), recipients, ZSTD_LEVEL, threads)?;
@@ -181,9 +184,7 @@ async fn write_set(
         bail!("cancelled");
     }
 
-    // Files member.
-    let allow_secrets = encrypt || config.backup.include_secrets;
-    let selection = select_files(config, allow_secrets)?;
+    // Files member (selected before the dump, so an unreadable file fails the backup at once).
     let files_total: u64 = selection.entries.iter().map(|e| e.size).sum();
     let files_name = format!("{FILES_MEMBER}{suffix}");
     let files_path = partial.join(&files_name);

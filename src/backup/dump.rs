@@ -159,8 +159,14 @@ pub async fn dump_database_into<W: Write + Send + 'static>(
     let written = writer
         .await
         .map_err(|e| eyre!("the archive writer thread failed: {e}"));
-    // A read error explains a writer that stopped early; report it first.
-    read?;
+    // A read error explains a writer that stopped early; report it first, unless the reader
+    // only stopped because the writer did: then the writer's error (e.g. disk full) is the cause.
+    if let Err(err) = read {
+        if err.is::<WriterStopped>() {
+            written??;
+        }
+        return Err(err);
+    }
     let (totals, archive_bytes, out) = written??;
     let collections = plan
         .into_iter()
@@ -396,9 +402,21 @@ async fn send(
     tokio::select! {
         biased;
         _ = cancel.cancelled() => bail!("cancelled"),
-        sent = tx.send(msg) => sent.map_err(|_| eyre!("the archive writer stopped early")),
+        sent = tx.send(msg) => sent.map_err(|_| eyre::Report::new(WriterStopped)),
     }
 }
+
+/// The writer thread ended before the reader was done; its own result says why.
+#[derive(Debug)]
+struct WriterStopped;
+
+impl std::fmt::Display for WriterStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the archive writer stopped early")
+    }
+}
+
+impl std::error::Error for WriterStopped {}
 
 /// The writer thread: prelude, then documents as they arrive, then EOFs.
 fn write_archive<W: Write>(
