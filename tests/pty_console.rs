@@ -82,7 +82,8 @@ fn hanging_server_keeps_the_console_responsive() {
     session.wait_for_text("connecting (attempt 1)", START);
     // While the probe waits on a server that never answers, keys still work.
     session.send(b"4");
-    session.wait_for_text("Backups: not available yet", Duration::from_secs(1));
+    session.wait_for_text("Next run", Duration::from_secs(1));
+    session.wait_for_text("no backup sets in", Duration::from_secs(5));
     session.send(b"?");
     session.wait_for_text("Keys", Duration::from_secs(1));
     session.send(b"\x1b");

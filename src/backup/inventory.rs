@@ -1,5 +1,6 @@
 //! The inventory of a backup directory and the warnings `status` shows.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use super::id::{PARTIAL_SUFFIX, parse_backup_id};
 use super::manifest::{BackupKind, read_manifest};
+use super::snapshot::SetDetail;
 use super::verify::{VerifyLevel, read_verify_record};
 use crate::system::disk::DiskSpace;
 
@@ -62,7 +64,7 @@ pub struct SetInfo {
 }
 
 /// Everything found in a backup directory.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Inventory {
     /// Complete sets, newest first.
     pub sets: Vec<SetInfo>,
@@ -86,10 +88,16 @@ impl Inventory {
 
 /// Reads every set in `dir`; a missing directory gives an empty inventory.
 pub fn scan_inventory(dir: &Path) -> Result<Inventory> {
+    scan_inventory_detailed(dir).map(|(inventory, _)| inventory)
+}
+
+/// Like [`scan_inventory`], also keeping each set's manifest and verification record by id.
+pub fn scan_inventory_detailed(dir: &Path) -> Result<(Inventory, BTreeMap<String, SetDetail>)> {
     let mut inventory = Inventory::default();
+    let mut details = BTreeMap::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(inventory),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((inventory, details)),
         Err(err) => {
             return Err(err)
                 .wrap_err_with(|| format!("cannot read backup directory {}", dir.display()));
@@ -110,7 +118,8 @@ pub fn scan_inventory(dir: &Path) -> Result<Inventory> {
         }
         match read_manifest(&path) {
             Ok(manifest) => {
-                let verification = match read_verify_record(&path) {
+                let record = read_verify_record(&path);
+                let verification = match &record {
                     None => Verification::Never,
                     Some(record) if record.ok => Verification::Ok {
                         at: record.checked_at,
@@ -134,6 +143,13 @@ pub fn scan_inventory(dir: &Path) -> Result<Inventory> {
                     verification,
                     path,
                 });
+                details.insert(
+                    manifest.id.clone(),
+                    SetDetail {
+                        manifest,
+                        verify: record,
+                    },
+                );
             }
             Err(err) => inventory.unreadable.push((path, format!("{err:#}"))),
         }
@@ -142,7 +158,7 @@ pub fn scan_inventory(dir: &Path) -> Result<Inventory> {
         .sets
         .sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     inventory.partials.sort();
-    Ok(inventory)
+    Ok((inventory, details))
 }
 
 /// A condition `status` warns about.
@@ -274,14 +290,19 @@ pub fn backup_overview(
 ) -> Result<BackupOverview> {
     let inventory = scan_inventory(dir)?;
     let warnings = status_warnings(&inventory, space, now);
+    Ok(summarize(&inventory, warnings))
+}
+
+/// The Overview summary of an already scanned inventory and its warnings.
+pub fn summarize(inventory: &Inventory, warnings: Vec<Warning>) -> BackupOverview {
     let newest = inventory
         .sets
         .iter()
         .find(|s| s.kind != BackupKind::PreRestore)
         .cloned();
-    Ok(BackupOverview {
+    BackupOverview {
         sets: inventory.sets.len(),
         newest,
         warnings,
-    })
+    }
 }

@@ -17,4 +17,5 @@ pub mod member;
 pub mod portable;
 pub mod progress;
 pub mod restore;
+pub mod snapshot;
 pub mod verify;

@@ -5,7 +5,9 @@ use std::time::Instant;
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::tab::Tab;
+use super::tabs::backups::view::BackupsAction;
 use crate::backup::inventory::BackupOverview;
+use crate::backup::snapshot::BackupsSnapshot;
 use crate::mongo::probe::ConnectionState;
 use crate::system::disk::DiskSpace;
 
@@ -40,6 +42,10 @@ pub enum Action {
     BackupSpace(Result<DiskSpace, String>),
     /// The backup inventory was read (or could not be).
     BackupOverview(Result<BackupOverview, String>),
+    /// The backup directory was scanned in full for the Backups tab (or could not be).
+    BackupInventory(Result<BackupsSnapshot, String>),
+    /// A key meant for the Backups tab (selection, filter, sort).
+    Backups(BackupsAction),
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.

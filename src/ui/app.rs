@@ -15,7 +15,7 @@ use super::event::run_input;
 use super::render::draw;
 use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
 use super::terminal::{self, RestoreGuard};
-use crate::backup::inventory::backup_overview;
+use crate::backup::snapshot::scan_snapshot;
 use crate::i18n::Lang;
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
 use crate::system::disk::disk_space;
@@ -133,20 +133,25 @@ async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>) {
         let path = dir.clone();
         let scanned = tokio::task::spawn_blocking(move || {
             let space = disk_space(&path).map_err(|err| format!("{err:#}"));
-            let overview = backup_overview(&path, space.as_ref().ok(), chrono::Utc::now())
+            let snapshot = scan_snapshot(&path, space.as_ref().ok(), chrono::Utc::now())
                 .map_err(|err| format!("{err:#}"));
-            (space, overview)
+            (space, snapshot)
         })
         .await;
-        let (space, overview) = match scanned {
+        let (space, snapshot) = match scanned {
             Ok(results) => results,
             Err(err) => {
                 let message = format!("backup directory task failed: {err}");
                 (Err(message.clone()), Err(message))
             }
         };
+        let overview = snapshot
+            .as_ref()
+            .map(|s| s.overview())
+            .map_err(Clone::clone);
         if tx.send(Action::BackupSpace(space)).is_err()
             || tx.send(Action::BackupOverview(overview)).is_err()
+            || tx.send(Action::BackupInventory(snapshot)).is_err()
         {
             return;
         }

@@ -4,6 +4,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::tab::Tab;
+use super::tabs::backups::view::BackupsAction;
+use super::widgets::table::Movement;
 use crate::i18n::{Lang, Msg};
 
 /// One key binding.
@@ -17,6 +19,8 @@ pub struct KeyBinding {
     pub action: Action,
     /// Help text.
     pub help: Msg,
+    /// The tab the binding works on; `None` for global bindings.
+    pub scope: Option<Tab>,
 }
 
 fn bind(code: KeyCode, action: Action, help: Msg) -> KeyBinding {
@@ -25,6 +29,14 @@ fn bind(code: KeyCode, action: Action, help: Msg) -> KeyBinding {
         modifiers: KeyModifiers::NONE,
         action,
         help,
+        scope: None,
+    }
+}
+
+fn on_tab(tab: Tab, code: KeyCode, action: Action, help: Msg) -> KeyBinding {
+    KeyBinding {
+        scope: Some(tab),
+        ..bind(code, action, help)
     }
 }
 
@@ -54,18 +66,94 @@ pub fn keymap() -> Vec<KeyBinding> {
             modifiers: KeyModifiers::CONTROL,
             action: Action::Quit,
             help: Msg::HelpQuit,
+            scope: None,
         },
+    ]);
+    let backups = |code, action, help| on_tab(Tab::Backups, code, Action::Backups(action), help);
+    map.extend([
+        backups(
+            KeyCode::Char('j'),
+            BackupsAction::Move(Movement::Down),
+            Msg::HelpRowDown,
+        ),
+        backups(
+            KeyCode::Down,
+            BackupsAction::Move(Movement::Down),
+            Msg::HelpRowDown,
+        ),
+        backups(
+            KeyCode::Char('k'),
+            BackupsAction::Move(Movement::Up),
+            Msg::HelpRowUp,
+        ),
+        backups(
+            KeyCode::Up,
+            BackupsAction::Move(Movement::Up),
+            Msg::HelpRowUp,
+        ),
+        backups(
+            KeyCode::PageDown,
+            BackupsAction::Move(Movement::PageDown),
+            Msg::HelpPageDown,
+        ),
+        backups(
+            KeyCode::PageUp,
+            BackupsAction::Move(Movement::PageUp),
+            Msg::HelpPageUp,
+        ),
+        backups(
+            KeyCode::Home,
+            BackupsAction::Move(Movement::Home),
+            Msg::HelpFirstRow,
+        ),
+        backups(
+            KeyCode::End,
+            BackupsAction::Move(Movement::End),
+            Msg::HelpLastRow,
+        ),
+        backups(
+            KeyCode::Char('f'),
+            BackupsAction::CycleFilter,
+            Msg::HelpBackupsFilter,
+        ),
+        backups(
+            KeyCode::Char('s'),
+            BackupsAction::CycleSort,
+            Msg::HelpSortColumn,
+        ),
+        backups(
+            KeyCode::Char('S'),
+            BackupsAction::FlipSort,
+            Msg::HelpSortFlip,
+        ),
     ]);
     map
 }
 
-/// The action bound to `key`, if any.
-pub fn action_for(key: &KeyEvent) -> Option<Action> {
+fn matches(binding: &KeyBinding, key: &KeyEvent) -> bool {
     let wanted = key.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+    binding.code == key.code && binding.modifiers == wanted
+}
+
+/// The global action bound to `key`, if any (tab-scoped bindings are ignored).
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
     keymap()
         .into_iter()
-        .find(|binding| binding.code == key.code && binding.modifiers == wanted)
+        .find(|binding| binding.scope.is_none() && matches(binding, key))
         .map(|binding| binding.action)
+}
+
+/// The action bound to `key` while `tab` is shown: the tab's own bindings, then global ones.
+pub fn action_in(tab: Tab, key: &KeyEvent) -> Option<Action> {
+    let map = keymap();
+    let scoped = map
+        .iter()
+        .find(|binding| binding.scope == Some(tab) && matches(binding, key));
+    let global = || {
+        map.iter()
+            .find(|binding| binding.scope.is_none() && matches(binding, key))
+    };
+    scoped.or_else(global).map(|binding| binding.action.clone())
 }
 
 /// Human label of a binding, e.g. `Ctrl-C`, `Shift-Tab`, `?`.
@@ -79,14 +167,27 @@ pub fn key_label(binding: &KeyBinding) -> String {
         KeyCode::BackTab => "Shift-Tab".into(),
         KeyCode::Esc => "Esc".into(),
         KeyCode::Enter => "Enter".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
         other => format!("{other:?}"),
     }
 }
 
-/// Help lines (keys, description) generated from [`keymap`].
+/// Help lines (keys, description) of the global bindings, generated from [`keymap`].
 pub fn help_lines(lang: Lang) -> Vec<(String, String)> {
+    let mut lines = scoped_help_lines(lang, None);
+    lines.push(("Mouse".into(), Msg::HelpMouse.text(lang).to_string()));
+    lines
+}
+
+/// Help lines of the bindings that only work on `tab` (empty when it has none).
+pub fn tab_help_lines(lang: Lang, tab: Tab) -> Vec<(String, String)> {
+    scoped_help_lines(lang, Some(tab))
+}
+
+fn scoped_help_lines(lang: Lang, scope: Option<Tab>) -> Vec<(String, String)> {
     let mut lines: Vec<(String, String)> = Vec::new();
-    for binding in keymap() {
+    for binding in keymap().into_iter().filter(|b| b.scope == scope) {
         let text = match &binding.action {
             Action::SelectTab(tab) => binding.help.fill(lang, &[tab.title().text(lang)]),
             _ => binding.help.text(lang).to_string(),
@@ -97,7 +198,6 @@ pub fn help_lines(lang: Lang) -> Vec<(String, String)> {
             _ => lines.push((label, text)),
         }
     }
-    lines.push(("Mouse".into(), Msg::HelpMouse.text(lang).to_string()));
     lines
 }
 
@@ -136,5 +236,69 @@ mod tests {
         assert!(joined.contains(&"q, Ctrl-C quit".to_string()), "{joined:?}");
         assert!(joined.contains(&"7 go to tab Recovery".to_string()));
         assert!(joined.contains(&"Shift-Tab previous tab".to_string()));
+        assert!(!joined.iter().any(|l| l.contains("filter by type")));
+    }
+
+    #[test]
+    fn backups_keys_work_only_on_the_backups_tab() {
+        let f = key(KeyCode::Char('f'), KeyModifiers::NONE);
+        assert_eq!(
+            action_in(Tab::Backups, &f),
+            Some(Action::Backups(BackupsAction::CycleFilter))
+        );
+        assert_eq!(action_in(Tab::Overview, &f), None);
+        assert_eq!(action_for(&f), None);
+        let big_s = key(KeyCode::Char('S'), KeyModifiers::SHIFT);
+        assert_eq!(
+            action_in(Tab::Backups, &big_s),
+            Some(Action::Backups(BackupsAction::FlipSort))
+        );
+        assert_eq!(
+            action_in(Tab::Backups, &key(KeyCode::End, KeyModifiers::NONE)),
+            Some(Action::Backups(BackupsAction::Move(Movement::End)))
+        );
+    }
+
+    #[test]
+    fn global_keys_keep_their_meaning_on_every_tab() {
+        for tab in Tab::ALL {
+            for (code, action) in [
+                (KeyCode::Char('4'), Action::SelectTab(Tab::Backups)),
+                (KeyCode::Char('q'), Action::Quit),
+                (KeyCode::Char('r'), Action::RetryMongo),
+                (KeyCode::Char('?'), Action::ToggleHelp),
+                (KeyCode::Esc, Action::CloseOverlay),
+                (KeyCode::Tab, Action::NextTab),
+            ] {
+                assert_eq!(
+                    action_in(tab, &key(code, KeyModifiers::NONE)),
+                    Some(action),
+                    "{tab:?}"
+                );
+            }
+        }
+        let scoped: Vec<KeyBinding> = keymap().into_iter().filter(|b| b.scope.is_some()).collect();
+        for binding in &scoped {
+            assert!(
+                keymap()
+                    .iter()
+                    .filter(|g| g.scope.is_none())
+                    .all(|g| g.code != binding.code || g.modifiers != binding.modifiers),
+                "{:?} shadows a global key",
+                binding.code
+            );
+        }
+    }
+
+    #[test]
+    fn backups_help_lists_the_tab_keys() {
+        let lines = tab_help_lines(Lang::En, Tab::Backups);
+        let joined: Vec<String> = lines.iter().map(|(k, d)| format!("{k} {d}")).collect();
+        assert!(joined.contains(&"j, ↓ next row".to_string()), "{joined:?}");
+        assert!(
+            joined.contains(&"S reverse the sort".to_string()),
+            "{joined:?}"
+        );
+        assert!(tab_help_lines(Lang::En, Tab::Logs).is_empty());
     }
 }

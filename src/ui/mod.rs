@@ -11,5 +11,6 @@ pub mod tab;
 pub mod tabs;
 pub mod terminal;
 pub mod theme;
+pub mod widgets;
 
 pub use app::{ConsoleContext, run};

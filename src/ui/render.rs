@@ -24,6 +24,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     draw_tab_bar(frame, bar, state);
     match state.tab {
         Tab::Overview => tabs::overview::draw(frame, body, state),
+        Tab::Backups => tabs::backups::draw(frame, body, state),
         other => tabs::placeholder::draw(frame, body, state, other),
     }
     draw_status_line(frame, status, state);

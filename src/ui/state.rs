@@ -8,7 +8,9 @@ use crossterm::event::{MouseButton, MouseEventKind};
 use super::action::{Action, Command};
 use super::keymap;
 use super::tab::Tab;
+use super::tabs::backups::view::{BackupsView, page_rows, visible_sets};
 use crate::backup::inventory::BackupOverview;
+use crate::backup::snapshot::BackupsSnapshot;
 use crate::config::ValueSource;
 use crate::i18n::Lang;
 use crate::mongo::probe::ConnectionState;
@@ -63,6 +65,10 @@ pub struct State {
     pub backup_space: Option<Result<DiskSpace, String>>,
     /// Latest summary of the backup inventory (None until the first scan).
     pub backups: Option<Result<BackupOverview, String>>,
+    /// Latest full scan of the backup directory for the Backups tab (None until the first).
+    pub inventory: Option<Result<BackupsSnapshot, String>>,
+    /// Filter, sort, selection and scroll of the Backups tab.
+    pub backups_view: BackupsView,
     /// Failures of background tasks not yet dismissed (oldest first).
     pub errors: Vec<(String, String)>,
     /// The clock as of the last tick.
@@ -86,12 +92,27 @@ impl State {
             mongo: ConnectionState::Connecting { attempt: 1 },
             backup_space: None,
             backups: None,
+            inventory: None,
+            backups_view: BackupsView::default(),
             errors: Vec::new(),
             now,
             size,
             quit: false,
             dirty: true,
         }
+    }
+
+    /// The latest Backups tab snapshot, when the last scan succeeded.
+    pub fn snapshot(&self) -> Option<&BackupsSnapshot> {
+        self.inventory.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    /// Table rows on screen on the Backups tab at the current size.
+    pub fn backups_page(&self) -> usize {
+        let rows = self
+            .snapshot()
+            .map_or(0, |s| visible_sets(s, &self.backups_view).len());
+        page_rows(self.size, rows)
     }
 
     /// Whole seconds until the next MongoDB attempt, when it is unreachable.
@@ -126,7 +147,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             if key.kind != crossterm::event::KeyEventKind::Press {
                 return Vec::new();
             }
-            match keymap::action_for(&key) {
+            match keymap::action_in(state.tab, &key) {
                 Some(mapped) => update(state, mapped),
                 None => Vec::new(),
             }
@@ -141,6 +162,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Resize(width, height) => {
             state.size = (width, height);
+            let page = state.backups_page();
+            let snapshot = state.inventory.as_ref().and_then(|r| r.as_ref().ok());
+            state.backups_view.rescan(snapshot, snapshot, page);
             state.dirty = true;
             Vec::new()
         }
@@ -183,6 +207,27 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             let changed = state.backups.as_ref() != Some(&overview);
             state.backups = Some(overview);
             state.dirty |= changed;
+            Vec::new()
+        }
+        Action::BackupInventory(inventory) => {
+            if state.inventory.as_ref() == Some(&inventory) {
+                return Vec::new();
+            }
+            let old = state.inventory.take();
+            state.inventory = Some(inventory);
+            let page = state.backups_page();
+            let old = old.as_ref().and_then(|r| r.as_ref().ok());
+            let new = state.inventory.as_ref().and_then(|r| r.as_ref().ok());
+            state.backups_view.rescan(old, new, page);
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Backups(action) => {
+            let page = state.backups_page();
+            let snapshot = state.inventory.as_ref().and_then(|r| r.as_ref().ok());
+            if state.backups_view.apply(action, snapshot, page) {
+                state.dirty = true;
+            }
             Vec::new()
         }
         Action::TaskFailed { task, message } => {
@@ -347,6 +392,76 @@ mod tests {
         update(&mut s, Action::Tick(t0 + Duration::from_millis(1200)));
         assert!(s.dirty);
         assert_eq!(s.retry_countdown(), Some(3));
+    }
+
+    fn inventory(ids: &[&str]) -> Action {
+        use crate::backup::inventory::{Inventory, SetInfo, Verification};
+        use crate::backup::manifest::BackupKind;
+        let now = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let sets = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| SetInfo {
+                id: id.to_string(),
+                kind: BackupKind::Full,
+                created_at: now - chrono::Duration::hours(i as i64),
+                size: 1,
+                encrypted: false,
+                documents: 0,
+                files: 0,
+                skipped: 0,
+                verification: Verification::Never,
+                path: format!("/backups/{id}").into(),
+            })
+            .collect();
+        Action::BackupInventory(Ok(BackupsSnapshot {
+            dir: "/backups".into(),
+            scanned_at: now,
+            inventory: Inventory {
+                sets,
+                ..Inventory::default()
+            },
+            details: Default::default(),
+            warnings: Vec::new(),
+        }))
+    }
+
+    #[test]
+    fn backups_keys_move_the_selection_only_on_the_backups_tab() {
+        let mut s = state();
+        update(&mut s, inventory(&["a", "b", "c"]));
+        assert_eq!(s.backups_view.selected, Some(0));
+        assert!(s.dirty);
+        s.dirty = false;
+        update(&mut s, key('j'));
+        assert_eq!(
+            s.backups_view.selected,
+            Some(0),
+            "j does nothing on the Overview"
+        );
+        update(&mut s, key('4'));
+        s.dirty = false;
+        update(&mut s, key('j'));
+        assert_eq!(s.backups_view.selected, Some(1));
+        assert!(s.dirty);
+        update(
+            &mut s,
+            Action::Key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE)),
+        );
+        assert_eq!(s.backups_view.selected, Some(2));
+        s.dirty = false;
+        update(&mut s, key('j'));
+        assert!(!s.dirty, "no redraw when the selection cannot move");
+        update(&mut s, inventory(&["a", "b", "c"]));
+        assert!(!s.dirty, "an unchanged scan does not redraw");
+        update(&mut s, inventory(&["a"]));
+        assert_eq!(
+            s.backups_view.selected,
+            Some(0),
+            "the selection follows shrinking lists"
+        );
+        update(&mut s, key('1'));
+        assert_eq!(s.tab, Tab::Overview, "digits keep their global meaning");
     }
 
     #[test]

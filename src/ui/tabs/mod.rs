@@ -1,5 +1,6 @@
 //! One module per tab.
 
+pub mod backups;
 pub mod overview;
 pub mod overview_backups;
 pub mod placeholder;

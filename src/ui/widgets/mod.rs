@@ -1,0 +1,3 @@
+//! Reusable console widgets shared by the tabs.
+
+pub mod table;
