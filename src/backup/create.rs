@@ -33,6 +33,8 @@ pub struct BackupRequest {
     pub kind: BackupKind,
     /// Parent set (incrementals).
     pub parent: Option<String>,
+    /// Ask the server for totals first so progress can show an ETA (worth it on a terminal).
+    pub estimate_totals: bool,
 }
 
 /// A finished backup.
@@ -162,16 +164,15 @@ async fn write_set(
     let mongo_name = format!("{MONGO_MEMBER}{suffix}");
     let writer = MemberWriter::create(&partial.join(&mongo_name), recipients, ZSTD_LEVEL, threads)?;
     let dump_progress = progress.clone();
-    let estimated = estimate_documents(database).await;
+    let dump_options = DumpOptions {
+        estimate_totals: request.estimate_totals,
+        ..DumpOptions::default()
+    };
     let (summary, writer) = dump_database_into(
         database,
         writer,
-        &DumpOptions::default(),
-        move |p| {
-            let mut report = Progress::from_dump(&p);
-            report.items_total = estimated.max(report.items);
-            dump_progress(report)
-        },
+        &dump_options,
+        move |p| dump_progress(Progress::from_dump(&p)),
         cancel.clone(),
     )
     .await
@@ -302,19 +303,6 @@ async fn write_set(
     let _ = SHA256SUMS_FILE;
     fsync_dir(partial)?;
     Ok(manifest)
-}
-
-/// The server's estimate of all documents in `database` (0 when it cannot tell), for the ETA.
-async fn estimate_documents(database: &mongodb::Database) -> u64 {
-    let Ok(names) = database.list_collection_names().await else {
-        return 0;
-    };
-    let mut total = 0;
-    for name in names.iter().filter(|n| !n.starts_with("system.")) {
-        let collection = database.collection::<mongodb::bson::Document>(name);
-        total += collection.estimated_document_count().await.unwrap_or(0);
-    }
-    total
 }
 
 /// A new id for `kind`; waits for the next second if a set with this id already exists.

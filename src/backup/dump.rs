@@ -32,6 +32,10 @@ pub struct DumpOptions {
     pub collections: Option<Vec<String>>,
     /// Cursor batch size asked from the server.
     pub cursor_batch_size: u32,
+    /// Ask the server for document counts and sizes first, for progress totals and the
+    /// prelude `size`; off, the prelude `size` is 0 as mongodump writes it (some servers
+    /// answer `count`/`collStats` by scanning, which can cost more than the dump itself).
+    pub estimate_totals: bool,
     /// Raw bytes per batch handed to the writer thread.
     pub batch_bytes: usize,
     /// Batches that may wait for the writer (bounds memory with `batch_bytes`).
@@ -45,6 +49,7 @@ impl Default for DumpOptions {
         DumpOptions {
             collections: None,
             cursor_batch_size: 5000,
+            estimate_totals: true,
             batch_bytes: 4 * 1024 * 1024,
             queued_batches: 4,
             tool_version: format!("scandyctl {}", env!("CARGO_PKG_VERSION")),
@@ -272,9 +277,13 @@ async fn plan_collections(db: &Database, opts: &DumpOptions) -> eyre::Result<Vec
                 .try_collect()
                 .await
                 .wrap_err_with(|| format!("cannot list the indexes of {name}.{coll}"))?;
-            let handle = db.collection::<Document>(&coll);
-            let estimated = handle.estimated_document_count().await.unwrap_or(0);
-            (indexes, estimated, data_size(db, &coll).await)
+            if opts.estimate_totals {
+                let handle = db.collection::<Document>(&coll);
+                let estimated = handle.estimated_document_count().await.unwrap_or(0);
+                (indexes, estimated, data_size(db, &coll).await)
+            } else {
+                (indexes, 0, 0)
+            }
         } else {
             (Vec::new(), 0, 0)
         };

@@ -49,7 +49,7 @@ impl Progress {
         Progress {
             stage: Stage::Database,
             items: dump.total_documents,
-            items_total: 0,
+            items_total: dump.total_documents_estimated.max(dump.total_documents),
             bytes: dump.total_bytes,
             bytes_total: 0,
         }

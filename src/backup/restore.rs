@@ -308,6 +308,7 @@ pub async fn run_restore(
         let request = BackupRequest {
             kind: BackupKind::PreRestore,
             parent: None,
+            estimate_totals: false,
         };
         let outcome =
             create_backup_locked(config, &request, &lock, progress.clone(), cancel.clone())

@@ -39,6 +39,7 @@ pub async fn run_backup(global: &GlobalArgs, json: bool) -> Result<i32> {
     let request = BackupRequest {
         kind: BackupKind::Full,
         parent: None,
+        estimate_totals: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let outcome = create_backup(&config, &request, stderr_progress(), cancel_on_signal()).await;
     clear_progress();
