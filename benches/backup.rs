@@ -497,7 +497,7 @@ fn process_cpu(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / hz
 }
 
-/// Time of the metadata commands `backup` sends before reading documents.
+/// Time of the metadata commands for a backup's progress totals.
 #[derive(Debug, Default)]
 struct Planning {
     list_indexes: f64,
@@ -505,8 +505,9 @@ struct Planning {
     coll_stats: f64,
 }
 
-/// Sends, per collection, what a backup sends besides `find`: listIndexes,
-/// estimatedDocumentCount (twice: dump plan and progress estimate) and collStats.
+/// Sends, per collection, the metadata commands an interactive backup uses for its progress
+/// totals: listIndexes, estimatedDocumentCount (twice) and collStats. SecantusDB answers the
+/// last two by scanning the collection, so this shows what those totals cost on it.
 async fn planning_commands(uri: &str, database: &str) -> Planning {
     let client = client(uri).await;
     let db = client.database(database);
@@ -588,6 +589,15 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
+}
+
+/// `baseline / scandyctl` as "N.NNx faster", or "… slower" below 1.
+fn faster(speedup: f64) -> String {
+    if speedup >= 1.0 {
+        format!("{speedup:.2}x faster")
+    } else {
+        format!("{speedup:.2}x faster (= {:.2}x slower)", 1.0 / speedup)
+    }
 }
 
 fn secs(r: &Run) -> String {
@@ -968,12 +978,12 @@ fn main() {
     let dump_vs_export = json_export / dump_run.secs();
     let _ = writeln!(
         t,
-        "| DB dump (`backup`, empty uploads), {} docs | {} ({:.0} docs/s) | JSON export (pymongo + `json.dump`): {:.2} s | {:.2}x faster | ≥ 1.5x faster | {} |",
+        "| DB dump (`backup`, empty uploads), {} docs | {} ({:.0} docs/s) | JSON export (pymongo + `json.dump`): {:.2} s | {} | ≥ 1.5x faster | {} |",
         total_docs,
         secs(&dump_run),
         total_docs as f64 / dump_run.secs(),
         json_export,
-        dump_vs_export,
+        faster(dump_vs_export),
         verdict(dump_vs_export >= 1.5)
     );
     let dump_vs_drain = dump_run.secs() / drain_time.as_secs_f64();
@@ -985,33 +995,26 @@ fn main() {
         dump_vs_drain,
         verdict(dump_vs_drain <= 1.2)
     );
-    let _ = writeln!(
-        t,
-        "| DB dump planning commands (info; listIndexes, 2x count, collStats per collection) | {:.2} s of the dump | drain {:.2} s | dump − planning − drain = {:.2} s | – | info |",
-        planning_time,
-        drain_time.as_secs_f64(),
-        dump_run.secs() - planning_time - drain_time.as_secs_f64()
-    );
     let restore_vs_import = json_import / restore_run.secs();
     let _ = writeln!(
         t,
-        "| DB restore (`restore --only db --to-db`) | {} ({:.0} docs/s) | JSON import (`json.load` + `delete_many` + `insert_many`): {:.2} s | {:.2}x faster | ≥ 1.5x faster | {} |",
+        "| DB restore (`restore --only db --to-db`) | {} ({:.0} docs/s) | JSON import (`json.load` + `delete_many` + `insert_many`): {:.2} s | {} | ≥ 1.5x faster | {} |",
         secs(&restore_run),
         total_docs as f64 / restore_run.secs(),
         json_import,
-        restore_vs_import,
+        faster(restore_vs_import),
         verdict(restore_vs_import >= 1.5)
     );
     let import_and_indexes = json_import + jf("index_s");
     let _ = writeln!(
         t,
-        "| DB restore vs JSON import + creating the same {} indexes (info: equal end state) | {} | {:.2} s + {:.2} s = {:.2} s | {:.2}x faster | – | info |",
+        "| DB restore vs JSON import + creating the same {} indexes (info: equal end state) | {} | {:.2} s + {:.2} s = {:.2} s | {} | – | info |",
         json["indexes"].as_u64().unwrap_or(0),
         secs(&restore_run),
         json_import,
         jf("index_s"),
         import_and_indexes,
-        import_and_indexes / restore_run.secs()
+        faster(import_and_indexes / restore_run.secs())
     );
     let _ = writeln!(
         t,
@@ -1079,7 +1082,7 @@ fn main() {
     );
     let _ = writeln!(
         t,
-        "| planning commands (in-process) | {:.2} | – | – | – | – | {:.1} ({:.0}%) |",
+        "| metadata commands for progress totals (in-process) | {:.2} | – | – | – | – | {:.1} ({:.0}%) |",
         planning_time,
         planning_server_cpu,
         100.0 * planning_server_cpu / planning_time.max(1e-9)
@@ -1088,7 +1091,8 @@ fn main() {
         t,
         "\nDrain (in-process, Rust driver): {:.2} s, {:.0} docs/s, {:.0} MB/s raw BSON. \
          Seeding (insert + {} indexes, setup only): {:.1} s. \
-         Planning commands: listIndexes {:.2} s, estimatedDocumentCount x2 {:.2} s, collStats {:.2} s. \
+         Metadata commands for progress totals (per collection listIndexes {:.2} s, estimatedDocumentCount x2 {:.2} s, \
+         collStats {:.2} s; a backup sends the last two only when stderr is a terminal, this benchmark runs it headless): {:.2} s. \
          JSON import parts: load {:.2} s, delete_many {:.2} s, insert_many {:.2} s; then create_index {:.2} s.",
         drain_time.as_secs_f64(),
         total_docs as f64 / drain_time.as_secs_f64(),
@@ -1098,6 +1102,7 @@ fn main() {
         planning.list_indexes,
         planning.count,
         planning.coll_stats,
+        planning_time,
         jf("import_load_s"),
         jf("import_delete_s"),
         jf("import_insert_s"),

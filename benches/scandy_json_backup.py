@@ -113,7 +113,10 @@ def main():
     parser.add_argument("--indexes-from")
     args = parser.parse_args()
 
-    client = MongoClient(args.uri)
+    # SecantusDB answers nothing else while it builds an index or a large batch; with the
+    # default 20 s connect timeout the monitor's heartbeat gives up and pymongo cancels the
+    # running operation ("operation cancelled"). Wait as long as the work takes.
+    client = MongoClient(args.uri, connectTimeoutMS=900_000, serverSelectionTimeoutMS=900_000)
     t0 = time.perf_counter()
     exported = export(client[args.db], args.out)
     export_s = time.perf_counter() - t0
