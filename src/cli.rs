@@ -121,8 +121,8 @@ pub enum Command {
     Export {
         /// Set id.
         id: String,
-        /// Output file.
-        #[arg(long, value_name = "FILE")]
+        /// Output file, or an existing directory to write `<ID>.tar` into.
+        #[arg(long, value_name = "PATH")]
         out: PathBuf,
     },
     /// Verify an exported file and add it to the backup directory.
@@ -130,6 +130,8 @@ pub enum Command {
         /// The exported file.
         file: PathBuf,
     },
+    /// Remove backup sets the retention policy no longer keeps (7 days, 4 weeks, 12 months).
+    Prune(PruneArgs),
     /// List backup sets.
     List {
         /// Machine-readable output.
@@ -189,6 +191,32 @@ pub struct RestoreArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `scandyctl prune`; the `--keep-*` flags override the `backup.keep_*` keys.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PruneArgs {
+    /// Print what would be removed and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Machine-readable output: the plan (with --dry-run) or what was removed.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the newest full set of each of the last N days that have one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest full set of each of the last N ISO weeks that have one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest full set of each of the last N months that have one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub keep_monthly: Option<u32>,
+    /// Keep pre-restore safety sets younger than N days (the newest is always kept).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub keep_pre_restore_days: Option<u32>,
 }
 
 /// Flags of `scandyctl demo`.

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod discovery;
 pub mod exit;
 pub mod i18n;
+pub mod jobs;
 pub mod mongo;
 pub mod sanitize;
 pub mod system;

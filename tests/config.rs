@@ -95,11 +95,15 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 15] = [
+const ALL_KEYS: [&str; 19] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
     "backup.include_secrets",
+    "backup.keep_daily",
+    "backup.keep_monthly",
+    "backup.keep_pre_restore_days",
+    "backup.keep_weekly",
     "backup.log_dirs",
     "backup.recipients",
     "backup.recipients_file",
@@ -1371,7 +1375,7 @@ fn backup_encryption_unknown_keys_suggest_the_new_keys() {
     let (_, text) = config_error("[backup]\nencrypt = true\n");
     assert!(
         text.ends_with(
-            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, include_secrets, recipients, recipients_file, identity)"
+            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days)"
         ),
         "{text}"
     );
@@ -1545,7 +1549,11 @@ fn render_effective_shows_recipients_and_identity_path_only() {
             "include_secrets",
             "recipients",
             "recipients_file",
-            "identity"
+            "identity",
+            "keep_daily",
+            "keep_weekly",
+            "keep_monthly",
+            "keep_pre_restore_days"
         ]
     );
 
@@ -1588,4 +1596,153 @@ fn render_effective_shows_recipients_and_identity_path_only() {
         render_effective_json(&loaded)["settings"]["backup"]["include_secrets"]["value"],
         true
     );
+}
+
+#[test]
+fn backup_retention_keys_from_file_with_sources_and_defaults() {
+    use scandyctl::backup::retention::RetentionPolicy;
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = ctx(tmp.path());
+    let file = tmp.path().join("cwd/scandyctl.toml");
+    write(
+        &file,
+        "[backup]\nkeep_daily = 14\nkeep_weekly = 0\nkeep_monthly = 0x18\nkeep_pre_restore_days = 0\n",
+    );
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    assert_eq!(
+        loaded.config.backup.retention,
+        RetentionPolicy {
+            keep_daily: 14,
+            keep_weekly: 0,
+            keep_monthly: 24,
+            keep_pre_restore_days: 0,
+        }
+    );
+    for key in [
+        "backup.keep_daily",
+        "backup.keep_weekly",
+        "backup.keep_monthly",
+        "backup.keep_pre_restore_days",
+    ] {
+        assert_eq!(source(&loaded, key), &file_source(&file), "{key}");
+    }
+    let text = render_effective(&loaded);
+    let from_file = format!("# from config file {}", file.display());
+    for line in [
+        format!("keep_daily = 14  {from_file}"),
+        format!("keep_weekly = 0  {from_file}"),
+        format!("keep_monthly = 24  {from_file}"),
+        format!("keep_pre_restore_days = 0  {from_file}"),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    let json = render_effective_json(&loaded);
+    assert_eq!(json["settings"]["backup"]["keep_monthly"]["value"], 24);
+    assert_eq!(
+        json["settings"]["backup"]["keep_monthly"]["source"]["kind"],
+        "config_file"
+    );
+
+    // Only some keys set: the others keep their defaults (7 / 4 / 12 / 7).
+    write(&file, "[backup]\nkeep_weekly = 8\n");
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    assert_eq!(
+        loaded.config.backup.retention,
+        RetentionPolicy {
+            keep_weekly: 8,
+            ..RetentionPolicy::default()
+        }
+    );
+    assert_eq!(source(&loaded, "backup.keep_daily"), &ValueSource::Default);
+    let text = render_effective(&loaded);
+    assert!(
+        text.lines()
+            .any(|l| l == "keep_daily = 7  # from built-in default"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "keep_pre_restore_days = 7  # from built-in default"),
+        "{text}"
+    );
+}
+
+#[test]
+fn backup_retention_bad_values_name_file_line_and_key() {
+    let (path, text) = config_error("[backup]\ndir = \"/b\"\nkeep_daily = -1\n");
+    assert_eq!(
+        text,
+        format!(
+            "backup.keep_daily from config file {} (line 3): must be a whole number from 0 to 10000, found -1",
+            path.display()
+        )
+    );
+    let (path, text) = config_error("[backup]\nkeep_monthly = 10001\n");
+    assert_eq!(
+        text,
+        format!(
+            "backup.keep_monthly from config file {} (line 2): must be a whole number from 0 to 10000, found 10001",
+            path.display()
+        )
+    );
+    let (path, text) = config_error("[backup]\n\nkeep_weekly = \"4\"\n");
+    assert_eq!(
+        text,
+        format!(
+            "config file {}: key \"backup.keep_weekly\" at line 3: expected an integer, found string",
+            path.display()
+        )
+    );
+    let (_, text) = config_error("[backup]\nkeep_pre_restore_days = 7.5\n");
+    assert!(
+        text.ends_with(
+            "key \"backup.keep_pre_restore_days\" at line 2: expected an integer, found float"
+        ),
+        "{text}"
+    );
+    let (_, text) = config_error("[backup]\nkeep_daily = 99999999999999999999\n");
+    assert!(
+        text.contains("backup.keep_daily") && text.contains("line 2"),
+        "{text}"
+    );
+    // 10000 is allowed, and 0 for one or two of the three.
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = ctx(tmp.path());
+    write(
+        &tmp.path().join("cwd/scandyctl.toml"),
+        "[backup]\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 10000\n",
+    );
+    let loaded = load(&CliOverrides::default(), &ctx).unwrap();
+    assert_eq!(loaded.config.backup.retention.keep_monthly, 10000);
+
+    let (path, text) =
+        config_error("[backup]\nkeep_daily = 0\nkeep_monthly = 0\nkeep_weekly = 0\n");
+    assert_eq!(
+        text,
+        format!(
+            "backup.keep_weekly from config file {} (line 4): keep_daily, keep_weekly and \
+             keep_monthly are all 0: prune would delete every backup but the newest; keep at \
+             least one daily, weekly or monthly set",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn backup_retention_unknown_keys_suggest_the_new_keys() {
+    for (typo, meant) in [
+        ("keep_dayly = 7", "backup.keep_daily"),
+        ("keep_weeks = 4", "backup.keep_weekly"),
+        ("keep_montly = 12", "backup.keep_monthly"),
+        ("keep_pre_restore = 7", "backup.keep_pre_restore_days"),
+    ] {
+        let (_, text) = config_error(&format!("[backup]\n{typo}\n"));
+        assert!(
+            text.ends_with(&format!("at line 2 — did you mean \"{meant}\"?")),
+            "{typo}: {text}"
+        );
+    }
 }

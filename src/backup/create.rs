@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
-use color_eyre::eyre::{Result, WrapErr, bail};
+use color_eyre::eyre::{Result, WrapErr};
 use mongodb::bson::Bson;
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +20,7 @@ use super::manifest::{
     SkippedItem, write_json_atomic,
 };
 use super::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
-use super::progress::{Progress, Stage};
+use super::progress::{Cancelled, Progress, Stage};
 use crate::config::{Config, redact_uri};
 
 /// zstd level of both members (fast, good ratio for BSON and logs).
@@ -182,7 +182,7 @@ async fn write_set(
         .wrap_err_with(|| format!("cannot finish {mongo_name}"))?;
     test_pause("after-dump");
     if cancel.is_cancelled() {
-        bail!("cancelled");
+        return Err(Cancelled.into());
     }
 
     // Files member (selected before the dump, so an unreadable file fails the backup at once).
@@ -207,7 +207,7 @@ async fn write_set(
             };
             let summary = write_files_tar(&selection, &mut writer, &mut report)?;
             if files_cancel.is_cancelled() {
-                bail!("cancelled");
+                return Err(Cancelled.into());
             }
             let digest = writer.finish()?;
             Ok((summary, digest, selection))

@@ -24,6 +24,7 @@ use super::archive::{
     ArchiveHeader, ArchiveWriter, CollectionKind, CollectionMetadata, CollectionPrelude,
     CollectionTotals,
 };
+use super::progress::Cancelled;
 
 /// How to dump.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +153,7 @@ pub async fn dump_database_into<W: Write + Send + 'static>(
     let server_version = server_version(db).await;
     let plan = plan_collections(db, opts).await?;
     if cancel.is_cancelled() {
-        bail!("cancelled");
+        return Err(Cancelled.into());
     }
     let header = ArchiveHeader::new(&server_version, &opts.tool_version);
     let preludes: Vec<CollectionPrelude> = plan.iter().map(|p| p.prelude.clone()).collect();
@@ -357,7 +358,7 @@ async fn read_collections(
             let handle = db.collection::<RawDocumentBuf>(coll);
             let mut cursor = tokio::select! {
                 biased;
-                _ = cancel.cancelled() => bail!("cancelled"),
+                _ = cancel.cancelled() => return Err(Cancelled.into()),
                 c = handle.find(doc! {}).batch_size(opts.cursor_batch_size) => c
                     .wrap_err_with(|| format!("cannot read {name}.{coll}"))?,
             };
@@ -367,7 +368,7 @@ async fn read_collections(
             loop {
                 let next = tokio::select! {
                     biased;
-                    _ = cancel.cancelled() => bail!("cancelled"),
+                    _ = cancel.cancelled() => return Err(Cancelled.into()),
                     next = cursor.try_next() => next.wrap_err_with(|| {
                         format!("cannot read {name}.{coll} after {done} documents")
                     })?,
@@ -410,7 +411,7 @@ async fn send(
 ) -> eyre::Result<()> {
     tokio::select! {
         biased;
-        _ = cancel.cancelled() => bail!("cancelled"),
+        _ = cancel.cancelled() => Err(Cancelled.into()),
         sent = tx.send(msg) => sent.map_err(|_| eyre::Report::new(WriterStopped)),
     }
 }

@@ -6,6 +6,9 @@ use super::manifest::BackupKind;
 
 /// Suffix of a set directory that is still being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
+/// Suffix a set directory is renamed to before `prune` removes it, so an interrupted
+/// removal never leaves a half-deleted set that still looks complete.
+pub const DELETING_SUFFIX: &str = ".deleting";
 
 /// The id of a set of `kind` started at `at`.
 pub fn backup_id(at: DateTime<Utc>, kind: BackupKind) -> String {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
-use super::id::{PARTIAL_SUFFIX, parse_backup_id};
+use super::id::{DELETING_SUFFIX, PARTIAL_SUFFIX, parse_backup_id};
 use super::manifest::{BackupKind, read_manifest};
 use super::snapshot::SetDetail;
 use super::verify::{VerifyLevel, read_verify_record};
@@ -111,6 +111,11 @@ pub fn scan_inventory_detailed(dir: &Path) -> Result<(Inventory, BTreeMap<String
         }
         if name.ends_with(PARTIAL_SUFFIX) {
             inventory.partials.push(path);
+            continue;
+        }
+        // A set `prune` was removing when it was interrupted: never a set, whatever is left
+        // of it; the next prune finishes the removal.
+        if name.ends_with(DELETING_SUFFIX) {
             continue;
         }
         if parse_backup_id(&name).is_none() {

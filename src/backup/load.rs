@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::archive::{
     ArchiveEvent, ArchiveHeader, ArchiveReader, CollectionKind, CollectionPrelude,
 };
+use super::progress::Cancelled;
 
 /// Collection options that must not be replayed into `create`.
 const NOT_REPLAYED: &[&str] = &["uuid", "autoIndexId", "idIndex"];
@@ -185,7 +186,7 @@ pub async fn load_archive(
                 }
                 let inserted = tokio::select! {
                     biased;
-                    _ = cancel.cancelled() => bail!("cancelled"),
+                    _ = cancel.cancelled() => return Err(Cancelled.into()),
                     r = insert => r.wrap_err_with(|| format!(
                         "cannot insert into {}.{} after {} documents",
                         target.name(), prelude.collection, loads[index].documents
@@ -250,7 +251,7 @@ async fn next(
 ) -> eyre::Result<FromReader> {
     tokio::select! {
         biased;
-        _ = cancel.cancelled() => Err(eyre!("cancelled")),
+        _ = cancel.cancelled() => Err(Cancelled.into()),
         msg = rx.recv() => msg.unwrap_or_else(|| Err(eyre!("the archive reader stopped unexpectedly"))),
     }
 }
@@ -345,9 +346,11 @@ fn read_archive(
         source_db,
         selected,
     })?;
-    let mut batch: Vec<RawDocumentBuf> = Vec::new();
-    let mut batch_bytes = 0usize;
-    let mut batch_index = usize::MAX;
+    let mut batch = Batch {
+        index: usize::MAX,
+        docs: Vec::new(),
+        bytes: 0,
+    };
     while let Some(event) = reader.next_event()? {
         match event {
             ArchiveEvent::Document {
@@ -358,19 +361,14 @@ fn read_archive(
                 let Some(&index) = positions.get(&(db, collection)) else {
                     continue;
                 };
-                let full = batch.len() >= opts.batch_documents.max(1)
-                    || batch_bytes + bytes.as_bytes().len() > opts.batch_bytes.max(1);
-                if !batch.is_empty() && (index != batch_index || full) {
-                    send(FromReader::Docs {
-                        index: batch_index,
-                        docs: std::mem::take(&mut batch),
-                        offset: reader.offset(),
-                    })?;
-                    batch_bytes = 0;
+                let full = batch.docs.len() >= opts.batch_documents.max(1)
+                    || batch.bytes + bytes.as_bytes().len() > opts.batch_bytes.max(1);
+                if index != batch.index || full {
+                    batch.flush(reader.offset(), &send)?;
                 }
-                batch_index = index;
-                batch_bytes += bytes.as_bytes().len();
-                batch.push(bytes);
+                batch.index = index;
+                batch.bytes += bytes.as_bytes().len();
+                batch.docs.push(bytes);
             }
             ArchiveEvent::CollectionEof {
                 db,
@@ -383,14 +381,7 @@ fn read_archive(
                 let Some(&index) = positions.get(&(db, collection)) else {
                     continue;
                 };
-                if !batch.is_empty() {
-                    send(FromReader::Docs {
-                        index: batch_index,
-                        docs: std::mem::take(&mut batch),
-                        offset: reader.offset(),
-                    })?;
-                    batch_bytes = 0;
-                }
+                batch.flush(reader.offset(), &send)?;
                 send(FromReader::Eof {
                     index,
                     documents,
@@ -401,6 +392,35 @@ fn read_archive(
         }
     }
     send(FromReader::End)
+}
+
+/// Documents of one collection on their way to the async side.
+struct Batch {
+    /// Position of the collection among the selected ones.
+    index: usize,
+    docs: Vec<RawDocumentBuf>,
+    /// Raw bytes of `docs`.
+    bytes: usize,
+}
+
+impl Batch {
+    /// Sends the documents, if there are any, with the archive `offset` reached; empties
+    /// the batch.
+    fn flush(
+        &mut self,
+        offset: u64,
+        send: &dyn Fn(FromReader) -> eyre::Result<()>,
+    ) -> eyre::Result<()> {
+        if self.docs.is_empty() {
+            return Ok(());
+        }
+        self.bytes = 0;
+        send(FromReader::Docs {
+            index: self.index,
+            docs: std::mem::take(&mut self.docs),
+            offset,
+        })
+    }
 }
 
 /// Drops (when asked) and creates a collection or view with its stored options.
@@ -472,7 +492,7 @@ async fn create_indexes(
     };
     tokio::select! {
         biased;
-        _ = cancel.cancelled() => bail!("cancelled"),
+        _ = cancel.cancelled() => return Err(Cancelled.into()),
         r = target.run_command(command) => r.wrap_err_with(|| format!(
             "cannot create the indexes of {}.{} ({})",
             target.name(), prelude.collection, names.join(", ")

@@ -17,5 +17,6 @@ pub mod member;
 pub mod portable;
 pub mod progress;
 pub mod restore;
+pub mod retention;
 pub mod snapshot;
 pub mod verify;

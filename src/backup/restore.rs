@@ -1,6 +1,7 @@
 //! Restoring a set: plan (dry run) first, then a safety backup of the live state, then the
 //! database and the files. Nothing is changed when a precondition fails.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use super::manifest::{BackupKind, Manifest, MemberContent, read_manifest};
 use super::member::open_member_with_hint;
 use super::progress::{Progress, Stage};
 use super::verify::hint_for;
-use super::verify::{VerifyLevel, verify_set};
+use super::verify::{VerifyLevel, verify_set_with};
 use crate::config::{Config, redact_uri};
 use crate::mongo::probe::{MongoUnreachable, ProbeTimeouts, connect, ping};
 
@@ -109,6 +110,25 @@ pub struct RestoreOutcome {
     pub files_overwritten: usize,
 }
 
+impl RestorePlan {
+    /// A plan put together by hand, without a manifest: it can be shown (previews, tests)
+    /// but `run_restore` refuses it.
+    pub fn preview(
+        id: &str,
+        database: Option<DatabasePlan>,
+        files: Option<FilesPlan>,
+        safety_backup: bool,
+    ) -> RestorePlan {
+        RestorePlan {
+            id: id.to_string(),
+            database,
+            files,
+            safety_backup,
+            manifest: None,
+        }
+    }
+}
+
 fn limits_for(manifest: &Manifest) -> ExtractLimits {
     ExtractLimits {
         max_total_bytes: manifest.files.bytes + manifest.files.bytes / 10 + (1 << 20),
@@ -168,6 +188,12 @@ pub async fn plan_restore(
             .await
             .wrap_err("restore refused; nothing was changed")?;
         let db = client.database(&target);
+        let existing: HashSet<String> = db
+            .list_collection_names()
+            .await
+            .wrap_err_with(|| format!("cannot list collections of {target}"))?
+            .into_iter()
+            .collect();
         let mut collections = Vec::new();
         for name in names {
             let entry = manifest
@@ -176,14 +202,7 @@ pub async fn plan_restore(
                 .iter()
                 .find(|c| c.name == name)
                 .expect("checked above");
-            let exists = db
-                .list_collection_names()
-                .filter(doc! { "name": name })
-                .await
-                .wrap_err_with(|| format!("cannot list collections of {target}"))?
-                .iter()
-                .any(|n| n == name);
-            let current = if exists {
+            let current = if existing.contains(name) {
                 Some(
                     db.collection::<mongodb::bson::Document>(name)
                         .count_documents(doc! {})
@@ -281,9 +300,12 @@ pub async fn run_restore(
         .ok_or_else(|| eyre!("restore plan without manifest"))?;
     let report = {
         let dir = set_dir.clone();
-        tokio::task::spawn_blocking(move || verify_set(&dir, VerifyLevel::Quick, &[]))
-            .await
-            .wrap_err("the verify task failed")??
+        let (progress, cancel) = (progress.clone(), cancel.clone());
+        tokio::task::spawn_blocking(move || {
+            verify_set_with(&dir, VerifyLevel::Quick, &[], &*progress, &cancel)
+        })
+        .await
+        .wrap_err("the verify task failed")??
     };
     if !report.ok {
         let first = &report.findings[0];
@@ -374,9 +396,33 @@ pub async fn run_restore(
         let hint = hint_for(&manifest);
         std::fs::create_dir_all(&target)
             .wrap_err_with(|| format!("cannot create {}", target.display()))?;
+        let files_total = manifest.files.files;
+        let extract_progress = progress.clone();
+        extract_progress(Progress {
+            stage: Stage::Extract,
+            items: 0,
+            items_total: files_total,
+            bytes: 0,
+            bytes_total: 0,
+        });
         let report: ExtractReport = tokio::task::spawn_blocking(move || {
             let reader = open_member_with_hint(&path, &ids, &hint)?;
-            extract_tar(reader, &target, &limits, &|_| true)
+            let entries = std::sync::atomic::AtomicU64::new(0);
+            let throttle = std::sync::Mutex::new(super::progress::Throttle::new());
+            let count_entry = |_: &str| {
+                let done = entries.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if throttle.lock().is_ok_and(|mut t| t.ready()) {
+                    extract_progress(Progress {
+                        stage: Stage::Extract,
+                        items: done.min(files_total),
+                        items_total: files_total,
+                        bytes: 0,
+                        bytes_total: 0,
+                    });
+                }
+                true
+            };
+            extract_tar(reader, &target, &limits, &count_entry)
         })
         .await
         .wrap_err("the extract task failed")??;

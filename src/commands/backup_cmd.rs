@@ -8,7 +8,7 @@ use crate::backup::create::{BackupRequest, create_backup};
 use crate::backup::crypt::load_identities;
 use crate::backup::inventory::scan_inventory;
 use crate::backup::manifest::BackupKind;
-use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set};
+use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set_with};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, LoadContext, load};
 
@@ -63,7 +63,8 @@ pub async fn run_backup(global: &GlobalArgs, json: bool) -> Result<i32> {
     Ok(crate::exit::OK)
 }
 
-/// `scandyctl verify [ID | --all] [--deep]`: exit 0 only when every check passed.
+/// `scandyctl verify [ID | --all] [--deep]`: exit 0 only when every check passed. Ctrl-C
+/// stops it; the set being checked keeps its previous record.
 pub async fn run_verify(
     global: &GlobalArgs,
     id: Option<String>,
@@ -96,12 +97,19 @@ pub async fn run_verify(
         (Some(path), true) => load_identities(&config.resolve(path))?,
         _ => Vec::new(),
     };
+    let progress = stderr_progress();
+    let cancel = cancel_on_signal();
     let mut reports: Vec<VerifyReport> = Vec::new();
     for id in ids {
         let set_dir = dir.join(&id);
         let ids = identities.clone();
-        let report =
-            tokio::task::spawn_blocking(move || verify_set(&set_dir, level, &ids)).await??;
+        let (progress, cancel) = (progress.clone(), cancel.clone());
+        let report = tokio::task::spawn_blocking(move || {
+            verify_set_with(&set_dir, level, &ids, &*progress, &cancel)
+        })
+        .await;
+        clear_progress();
+        let report = report??;
         if !json {
             print_report(&report);
         }

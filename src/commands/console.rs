@@ -57,6 +57,8 @@ pub fn context_from_config(
             backup_dir: config.backup.dir.clone(),
         },
         mongo_uri: config.mongo.uri.clone(),
+        config: std::sync::Arc::new(config.clone()),
+        export_dir: std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from(".")),
         debug_panic: std::env::var("SCANDYCTL_DEBUG_PANIC").ok(),
     }
 }

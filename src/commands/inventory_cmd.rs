@@ -5,11 +5,12 @@ use std::path::Path;
 use chrono::Utc;
 use color_eyre::eyre::Result;
 
-use super::backup_cmd::load_config;
+use super::backup_cmd::{cancel_on_signal, load_config};
+use super::progress_line::{clear_progress, stderr_progress};
 use crate::backup::inventory::{
     Inventory, SetInfo, Verification, human_age, scan_inventory, status_warnings,
 };
-use crate::backup::portable::{export_set, import_set};
+use crate::backup::portable::{export_set_with, import_set};
 use crate::cli::GlobalArgs;
 use crate::system::disk::{disk_space, human_bytes};
 
@@ -102,11 +103,21 @@ pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
     Ok(crate::exit::OK)
 }
 
-/// `scandyctl export ID --out FILE`.
+/// `scandyctl export ID --out FILE|DIR`: prints the file written and its size. Ctrl-C
+/// stops it without leaving a file behind.
 pub fn run_export(global: &GlobalArgs, id: &str, out: &Path) -> Result<i32> {
     let config = load_config(global)?;
-    let size = export_set(&config.resolve(&config.backup.dir), id, out)?;
-    println!("{} ({})", out.display(), human_bytes(size));
+    let progress = stderr_progress();
+    let written = export_set_with(
+        &config.resolve(&config.backup.dir),
+        id,
+        out,
+        &*progress,
+        &cancel_on_signal(),
+    );
+    clear_progress();
+    let (path, size) = written?;
+    println!("{} ({})", path.display(), human_bytes(size));
     Ok(crate::exit::OK)
 }
 

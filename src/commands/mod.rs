@@ -7,6 +7,7 @@ pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
 pub mod progress_line;
+pub mod prune_cmd;
 pub mod restore_cmd;
 
 use color_eyre::eyre::Result;
@@ -30,6 +31,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Restore(args) => restore_cmd::run(&cli.global, &args).await,
         Command::Export { id, out } => inventory_cmd::run_export(&cli.global, &id, &out),
         Command::Import { file } => inventory_cmd::run_import(&cli.global, &file),
+        Command::Prune(args) => prune_cmd::run(&cli.global, &args),
         Command::List { json } => inventory_cmd::run_list(&cli.global, json),
         Command::Status { json } => inventory_cmd::run_status(&cli.global, json),
     }
@@ -44,7 +46,7 @@ pub fn exit_code_for(err: &color_eyre::eyre::Report) -> i32 {
         if cause.is::<crate::backup::lock::BusyError>() {
             return crate::exit::BUSY;
         }
-        if cause.is::<restore_cmd::ConfirmationNeeded>() {
+        if cause.is::<NeedsConfirmation>() || cause.is::<UsageError>() {
             return crate::exit::USAGE;
         }
         if cause.is::<crate::mongo::probe::MongoUnreachable>() {
@@ -53,3 +55,34 @@ pub fn exit_code_for(err: &color_eyre::eyre::Report) -> i32 {
     }
     crate::exit::ERROR
 }
+
+/// A destructive command without `--yes` when nobody can type the confirmation (exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsConfirmation {
+    /// The command, e.g. `prune`.
+    pub command: &'static str,
+}
+
+impl std::fmt::Display for NeedsConfirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} needs a typed confirmation: run it on a terminal or pass --yes; nothing was changed",
+            self.command
+        )
+    }
+}
+
+impl std::error::Error for NeedsConfirmation {}
+
+/// Flags that are valid one by one but not together (exit code 2, like clap's errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -119,7 +119,7 @@ fn print_plan(plan: &RestorePlan, dry_run: bool) {
 
 fn confirm(database: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
-        bail!(ConfirmationNeeded);
+        bail!(super::NeedsConfirmation { command: "restore" });
     }
     print!("Type the database name ({database}) to confirm the restore: ");
     std::io::stdout().flush()?;
@@ -130,15 +130,3 @@ fn confirm(database: &str) -> Result<()> {
     }
     Ok(())
 }
-
-/// A restore without `--yes` when nobody can type the confirmation.
-#[derive(Debug)]
-pub struct ConfirmationNeeded;
-
-impl std::fmt::Display for ConfirmationNeeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("restore needs a typed confirmation: run it on a terminal or pass --yes; nothing was changed")
-    }
-}
-
-impl std::error::Error for ConfirmationNeeded {}

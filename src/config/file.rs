@@ -20,6 +20,8 @@ pub enum FileValue {
     List(Vec<(String, usize)>),
     /// A boolean.
     Bool(bool),
+    /// An integer.
+    Int(i64),
 }
 
 /// The keys set in the config file, each with its 1-based line.
@@ -58,6 +60,14 @@ impl FileSettings {
     pub fn boolean(&self, key: &str) -> Option<(bool, usize)> {
         match self.values.get(key) {
             Some((FileValue::Bool(b), line)) => Some((*b, *line)),
+            _ => None,
+        }
+    }
+
+    /// An integer key's value and line.
+    pub fn integer(&self, key: &str) -> Option<(i64, usize)> {
+        match self.values.get(key) {
+            Some((FileValue::Int(n), line)) => Some((*n, *line)),
             _ => None,
         }
     }
@@ -239,6 +249,14 @@ fn walk_section(
             }
             (KeyType::Bool, DeValue::Boolean(b)) => {
                 settings.values.insert(key, (FileValue::Bool(*b), line));
+            }
+            (KeyType::Integer, DeValue::Integer(n)) => {
+                match i64::from_str_radix(n.as_str(), n.radix()) {
+                    Ok(n) => {
+                        settings.values.insert(key, (FileValue::Int(n), line));
+                    }
+                    Err(_) => errors.push((line, wrong("an integer out of range".into(), line))),
+                }
             }
             (KeyType::StringArray, DeValue::Array(items)) => match strings(text, items) {
                 Ok(list) => {

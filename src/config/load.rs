@@ -9,6 +9,7 @@ use super::file::{self, FileSettings};
 use super::recipients::{check_age_recipient, parse_recipients_file};
 use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
 use super::{CliOverrides, Config, LanguageSetting, ValueSource};
+use crate::backup::retention::RetentionPolicy;
 use crate::discovery::{self, Install, InstallKind, SearchPaths};
 
 /// Everything `load` reads from the outside world, so tests can replace it.
@@ -204,8 +205,12 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
 
     if let (Some(settings), Some(source)) = (&settings, &file_source) {
         backup_encryption(settings, source, &file_dir, &mut loaded)?;
+        backup_retention(settings, source, &mut loaded)?;
     }
-    for key in BACKUP_ENCRYPTION_KEYS {
+    for key in BACKUP_ENCRYPTION_KEYS
+        .into_iter()
+        .chain(BACKUP_RETENTION_KEYS)
+    {
         loaded
             .sources
             .entry(key.into())
@@ -224,6 +229,83 @@ const BACKUP_ENCRYPTION_KEYS: [&str; 4] = [
     "backup.recipients_file",
     "backup.identity",
 ];
+
+/// The `[backup]` retention keys (config file only), each with its slot in the policy.
+const BACKUP_RETENTION_KEYS: [&str; 4] = [
+    "backup.keep_daily",
+    "backup.keep_weekly",
+    "backup.keep_monthly",
+    "backup.keep_pre_restore_days",
+];
+
+/// A bad value of `key` on `line` of the config file `source`.
+fn invalid_value(
+    source: &ValueSource,
+    key: &'static str,
+    line: usize,
+    message: String,
+) -> ConfigError {
+    ConfigError::InvalidValue {
+        key,
+        source: Box::new(source.clone()),
+        line: Some(line),
+        message,
+    }
+}
+
+/// `backup.keep_daily`, `backup.keep_weekly`, `backup.keep_monthly` and
+/// `backup.keep_pre_restore_days`: config file > default; each 0 to
+/// [`RetentionPolicy::MAX`], and not daily, weekly and monthly all 0.
+fn backup_retention(
+    settings: &FileSettings,
+    source: &ValueSource,
+    loaded: &mut LoadedConfig,
+) -> Result<(), ConfigError> {
+    let invalid = |key, line, message| invalid_value(source, key, line, message);
+    let mut last_line = None;
+    for key in BACKUP_RETENTION_KEYS {
+        let Some((value, line)) = settings.integer(key) else {
+            continue;
+        };
+        let value = u32::try_from(value)
+            .ok()
+            .filter(|v| *v <= RetentionPolicy::MAX)
+            .ok_or_else(|| {
+                invalid(
+                    key,
+                    line,
+                    format!(
+                        "must be a whole number from 0 to {}, found {value}",
+                        RetentionPolicy::MAX
+                    ),
+                )
+            })?;
+        let policy = &mut loaded.config.backup.retention;
+        let slot = match key {
+            "backup.keep_daily" => &mut policy.keep_daily,
+            "backup.keep_weekly" => &mut policy.keep_weekly,
+            "backup.keep_monthly" => &mut policy.keep_monthly,
+            _ => &mut policy.keep_pre_restore_days,
+        };
+        *slot = value;
+        loaded.sources.insert(key.into(), source.clone());
+        if key != "backup.keep_pre_restore_days" && last_line.is_none_or(|(_, l)| line > l) {
+            last_line = Some((key, line));
+        }
+    }
+    if loaded.config.backup.retention.keeps_no_slots() {
+        // Only the file can set them, so all three are in it; name the last of them.
+        let (key, line) = last_line.unwrap_or(("backup.keep_daily", 0));
+        return Err(invalid(
+            key,
+            line,
+            "keep_daily, keep_weekly and keep_monthly are all 0: prune would delete every \
+             backup but the newest; keep at least one daily, weekly or monthly set"
+                .into(),
+        ));
+    }
+    Ok(())
+}
 
 /// An optional path from the config file: must not be empty; relative to the file's
 /// directory unless absolute (like `scandy.root`).
@@ -256,12 +338,7 @@ fn backup_encryption(
     file_dir: &Path,
     loaded: &mut LoadedConfig,
 ) -> Result<(), ConfigError> {
-    let invalid = |key: &'static str, line: usize, message: String| ConfigError::InvalidValue {
-        key,
-        source: Box::new(source.clone()),
-        line: Some(line),
-        message,
-    };
+    let invalid = |key, line, message| invalid_value(source, key, line, message);
     let backup = &mut loaded.config.backup;
     if let Some((value, _)) = settings.boolean("backup.include_secrets") {
         backup.include_secrets = value;

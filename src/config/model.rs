@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backup::retention::RetentionPolicy;
+
 /// The effective configuration after all sources were merged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -66,6 +68,10 @@ pub struct BackupSection {
     /// like `recipients_file`. Only the path is ever printed, never the file's content.
     #[serde(default)]
     pub identity: Option<PathBuf>,
+    /// How many sets `scandyctl prune` keeps (`keep_daily`, `keep_weekly`, `keep_monthly`,
+    /// `keep_pre_restore_days`).
+    #[serde(default)]
+    pub retention: RetentionPolicy,
 }
 
 impl Default for BackupSection {
@@ -79,6 +85,7 @@ impl Default for BackupSection {
             recipients: Vec::new(),
             recipients_file: None,
             identity: None,
+            retention: RetentionPolicy::default(),
         }
     }
 }

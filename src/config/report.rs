@@ -15,6 +15,7 @@ enum Shown {
     Str(String),
     List(Vec<String>),
     Bool(bool),
+    Int(u32),
     Unset,
 }
 
@@ -45,6 +46,10 @@ fn shown(config: &Config, key: &str) -> Shown {
         "backup.recipients_file" => optional_path(config.backup.recipients_file.as_deref()),
         // Only the path: the identity file is never read here.
         "backup.identity" => optional_path(config.backup.identity.as_deref()),
+        "backup.keep_daily" => Shown::Int(config.backup.retention.keep_daily),
+        "backup.keep_weekly" => Shown::Int(config.backup.retention.keep_weekly),
+        "backup.keep_monthly" => Shown::Int(config.backup.retention.keep_monthly),
+        "backup.keep_pre_restore_days" => Shown::Int(config.backup.retention.keep_pre_restore_days),
         "logs.files" => Shown::List(config.logs.files.clone()),
         "web.health_url" => Shown::Str(redact_uri(&config.web.health_url)),
         "ui.language" => Shown::Str(
@@ -139,6 +144,7 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
                     continue;
                 }
                 Shown::Bool(b) => b.to_string(),
+                Shown::Int(n) => n.to_string(),
                 Shown::Str(s) => quoted(&s),
                 Shown::List(items) => {
                     format!(
@@ -180,6 +186,7 @@ pub fn render_effective_json(loaded: &LoadedConfig) -> Value {
                 Shown::Str(s) => json!(s),
                 Shown::List(items) => json!(items),
                 Shown::Bool(b) => json!(b),
+                Shown::Int(n) => json!(n),
                 Shown::Unset => Value::Null,
             };
             let source = loaded

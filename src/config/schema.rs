@@ -9,6 +9,8 @@ pub enum KeyType {
     StringArray,
     /// `true` or `false`.
     Bool,
+    /// A whole number (the loader checks the allowed range).
+    Integer,
 }
 
 impl KeyType {
@@ -18,6 +20,7 @@ impl KeyType {
             KeyType::String => "a string",
             KeyType::StringArray => "an array of strings",
             KeyType::Bool => "a boolean (true or false)",
+            KeyType::Integer => "an integer",
         }
     }
 }
@@ -26,7 +29,7 @@ impl KeyType {
 pub const SECTIONS: [&str; 6] = ["scandy", "mongo", "backup", "logs", "web", "ui"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 15] = [
+pub const KEYS: [(&str, KeyType); 19] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("mongo.uri", KeyType::String),
@@ -39,6 +42,10 @@ pub const KEYS: [(&str, KeyType); 15] = [
     ("backup.recipients", KeyType::StringArray),
     ("backup.recipients_file", KeyType::String),
     ("backup.identity", KeyType::String),
+    ("backup.keep_daily", KeyType::Integer),
+    ("backup.keep_weekly", KeyType::Integer),
+    ("backup.keep_monthly", KeyType::Integer),
+    ("backup.keep_pre_restore_days", KeyType::Integer),
     ("logs.files", KeyType::StringArray),
     ("web.health_url", KeyType::String),
     ("ui.language", KeyType::String),

@@ -7,7 +7,11 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
 use crate::backup::inventory::BackupOverview;
+use crate::backup::progress::Progress;
+use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::snapshot::BackupsSnapshot;
+use crate::backup::verify::VerifyLevel;
+use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
 use crate::mongo::probe::ConnectionState;
 use crate::system::disk::DiskSpace;
 
@@ -46,6 +50,33 @@ pub enum Action {
     BackupInventory(Result<BackupsSnapshot, String>),
     /// A key meant for the Backups tab (selection, filter, sort).
     Backups(BackupsAction),
+    /// A backup action key on the Backups tab.
+    Job(JobAction),
+    /// A running job reported progress.
+    JobProgress {
+        /// Which job.
+        id: JobId,
+        /// Its progress.
+        progress: Progress,
+        /// When the report was made.
+        at: Instant,
+    },
+    /// A job ended.
+    JobFinished {
+        /// Which job.
+        id: JobId,
+        /// How it ended.
+        status: JobStatus,
+        /// When.
+        at: Instant,
+    },
+    /// The dry-run plan of a restore is ready (or could not be made).
+    RestorePlanned {
+        /// The request it was made for.
+        request: Shared<RestoreRequest>,
+        /// The plan, or why there is none.
+        plan: Result<Shared<RestorePlan>, String>,
+    },
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.
@@ -55,9 +86,51 @@ pub enum Action {
     },
 }
 
+/// The backup actions on the Backups tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAction {
+    /// Take a new full backup.
+    NewBackup,
+    /// Verify the selected set.
+    Verify(VerifyLevel),
+    /// Open the restore dialog for the selected set.
+    Restore,
+    /// Open the export dialog for the selected set.
+    Export,
+    /// Preview what the retention rules would remove.
+    Prune,
+    /// Cancel the newest running job (after a confirmation).
+    Cancel,
+}
+
 /// Work that `update` asks the event loop to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Wake the connection monitor so it retries at once.
     WakeMongoMonitor,
+    /// Read the backup directory again now.
+    RescanBackups,
+    /// Run a job in the background.
+    StartJob {
+        /// Its number.
+        id: JobId,
+        /// What it does.
+        spec: JobSpec,
+    },
+    /// Cancel a running job.
+    CancelJob(JobId),
+    /// Work out a restore plan (dry run) for the restore dialog.
+    PlanRestore(Shared<RestoreRequest>),
+}
+
+impl From<BackupsAction> for Action {
+    fn from(action: BackupsAction) -> Action {
+        Action::Backups(action)
+    }
+}
+
+impl From<JobAction> for Action {
+    fn from(action: JobAction) -> Action {
+        Action::Job(action)
+    }
 }

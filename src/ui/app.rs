@@ -12,10 +12,12 @@ use tokio::task::AbortHandle;
 
 use super::action::{Action, Command};
 use super::event::run_input;
+use super::job_runner::JobRunner;
 use super::render::draw;
 use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
 use super::terminal::{self, RestoreGuard};
 use crate::backup::snapshot::scan_snapshot;
+use crate::config::Config;
 use crate::i18n::Lang;
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
 use crate::system::disk::disk_space;
@@ -32,6 +34,10 @@ pub struct ConsoleContext {
     pub install: InstallSummary,
     /// The real connection string for the monitor (never displayed).
     pub mongo_uri: String,
+    /// The whole configuration, for backup jobs (never displayed).
+    pub config: Arc<Config>,
+    /// Where exports go by default.
+    pub export_dir: PathBuf,
     /// Test hook: `ui` panics on the console thread, `task` in a background task.
     pub debug_panic: Option<String>,
 }
@@ -50,11 +56,19 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     );
     term.draw(|frame| draw(frame, &state))
         .wrap_err("cannot draw")?;
+    state.retention = ctx.config.backup.retention;
+    state.export_dir = ctx.export_dir.clone();
     state.dirty = false;
     let mut last_draw = Instant::now();
 
     let (tx, mut rx) = unbounded_channel::<Action>();
     let wake = Arc::new(Notify::new());
+    let rescan = Arc::new(Notify::new());
+    let mut runner = JobRunner::new(ctx.config.clone(), tx.clone());
+    let effects = Effects {
+        wake: wake.clone(),
+        rescan: rescan.clone(),
+    };
     let mut tasks = vec![
         spawn_supervised("terminal input", tx.clone(), run_input(tx.clone())),
         spawn_supervised("MongoDB monitor", tx.clone(), {
@@ -70,7 +84,7 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
         spawn_supervised(
             "backup directory space",
             tx.clone(),
-            watch_backup_space(ctx.install.backup_dir.clone(), tx.clone()),
+            watch_backup_space(ctx.install.backup_dir.clone(), tx.clone(), rescan.clone()),
         ),
     ];
     match ctx.debug_panic.as_deref() {
@@ -88,13 +102,13 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             .then(|| tokio::time::Instant::from_std(last_draw + FRAME_INTERVAL));
         tokio::select! {
             action = rx.recv() => match action {
-                Some(action) => apply(&mut state, action, &wake),
+                Some(action) => apply(&mut state, action, &effects, &mut runner),
                 None => break Ok(()),
             },
             _ = sleep_until_opt(deadline) => {}
         }
         while let Ok(action) = rx.try_recv() {
-            apply(&mut state, action, &wake);
+            apply(&mut state, action, &effects, &mut runner);
         }
         if state.quit {
             break Ok(());
@@ -107,16 +121,30 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             last_draw = Instant::now();
         }
     };
+    runner.shutdown(SHUTDOWN_GRACE).await;
     for task in tasks {
         task.abort();
     }
     outcome
 }
 
-fn apply(state: &mut State, action: Action, wake: &Notify) {
+/// How long quitting waits for cancelled jobs to clean up.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Wake-ups the loop can give its background tasks.
+struct Effects {
+    wake: Arc<Notify>,
+    rescan: Arc<Notify>,
+}
+
+fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobRunner) {
     for command in update(state, action) {
         match command {
-            Command::WakeMongoMonitor => wake.notify_one(),
+            Command::WakeMongoMonitor => effects.wake.notify_one(),
+            Command::RescanBackups => effects.rescan.notify_one(),
+            Command::StartJob { id, spec } => runner.start(id, spec),
+            Command::CancelJob(id) => runner.cancel(id),
+            Command::PlanRestore(request) => runner.plan_restore(request),
         }
     }
 }
@@ -128,7 +156,7 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>) {
+async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>, rescan: Arc<Notify>) {
     loop {
         let path = dir.clone();
         let scanned = tokio::task::spawn_blocking(move || {
@@ -155,7 +183,10 @@ async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>) {
         {
             return;
         }
-        tokio::time::sleep(DISK_INTERVAL).await;
+        tokio::select! {
+            _ = tokio::time::sleep(DISK_INTERVAL) => {}
+            _ = rescan.notified() => {}
+        }
     }
 }
 

@@ -2,10 +2,11 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, JobAction};
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
 use super::widgets::table::Movement;
+use crate::backup::verify::VerifyLevel;
 use crate::i18n::{Lang, Msg};
 
 /// One key binding.
@@ -69,64 +70,99 @@ pub fn keymap() -> Vec<KeyBinding> {
             scope: None,
         },
     ]);
-    let backups = |code, action, help| on_tab(Tab::Backups, code, Action::Backups(action), help);
-    map.extend([
-        backups(
+    let backups: [(KeyCode, Action, Msg); 18] = [
+        (
             KeyCode::Char('j'),
-            BackupsAction::Move(Movement::Down),
+            BackupsAction::Move(Movement::Down).into(),
             Msg::HelpRowDown,
         ),
-        backups(
+        (
             KeyCode::Down,
-            BackupsAction::Move(Movement::Down),
+            BackupsAction::Move(Movement::Down).into(),
             Msg::HelpRowDown,
         ),
-        backups(
+        (
             KeyCode::Char('k'),
-            BackupsAction::Move(Movement::Up),
+            BackupsAction::Move(Movement::Up).into(),
             Msg::HelpRowUp,
         ),
-        backups(
+        (
             KeyCode::Up,
-            BackupsAction::Move(Movement::Up),
+            BackupsAction::Move(Movement::Up).into(),
             Msg::HelpRowUp,
         ),
-        backups(
+        (
             KeyCode::PageDown,
-            BackupsAction::Move(Movement::PageDown),
+            BackupsAction::Move(Movement::PageDown).into(),
             Msg::HelpPageDown,
         ),
-        backups(
+        (
             KeyCode::PageUp,
-            BackupsAction::Move(Movement::PageUp),
+            BackupsAction::Move(Movement::PageUp).into(),
             Msg::HelpPageUp,
         ),
-        backups(
+        (
             KeyCode::Home,
-            BackupsAction::Move(Movement::Home),
+            BackupsAction::Move(Movement::Home).into(),
             Msg::HelpFirstRow,
         ),
-        backups(
+        (
             KeyCode::End,
-            BackupsAction::Move(Movement::End),
+            BackupsAction::Move(Movement::End).into(),
             Msg::HelpLastRow,
         ),
-        backups(
+        (
             KeyCode::Char('f'),
-            BackupsAction::CycleFilter,
+            BackupsAction::CycleFilter.into(),
             Msg::HelpBackupsFilter,
         ),
-        backups(
+        (
             KeyCode::Char('s'),
-            BackupsAction::CycleSort,
+            BackupsAction::CycleSort.into(),
             Msg::HelpSortColumn,
         ),
-        backups(
+        (
             KeyCode::Char('S'),
-            BackupsAction::FlipSort,
+            BackupsAction::FlipSort.into(),
             Msg::HelpSortFlip,
         ),
-    ]);
+        (
+            KeyCode::Char('b'),
+            JobAction::NewBackup.into(),
+            Msg::HelpNewBackup,
+        ),
+        (
+            KeyCode::Char('v'),
+            JobAction::Verify(VerifyLevel::Quick).into(),
+            Msg::HelpVerifyQuick,
+        ),
+        (
+            KeyCode::Char('V'),
+            JobAction::Verify(VerifyLevel::Deep).into(),
+            Msg::HelpVerifyDeep,
+        ),
+        (
+            KeyCode::Char('R'),
+            JobAction::Restore.into(),
+            Msg::HelpRestore,
+        ),
+        (
+            KeyCode::Char('x'),
+            JobAction::Export.into(),
+            Msg::HelpExport,
+        ),
+        (KeyCode::Char('p'), JobAction::Prune.into(), Msg::HelpPrune),
+        (
+            KeyCode::Char('c'),
+            JobAction::Cancel.into(),
+            Msg::HelpCancelJob,
+        ),
+    ];
+    map.extend(
+        backups
+            .into_iter()
+            .map(|(code, action, help)| on_tab(Tab::Backups, code, action, help)),
+    );
     map
 }
 

@@ -2,7 +2,10 @@
 
 pub mod action;
 pub mod app;
+pub mod dialogs;
 pub mod event;
+pub mod job_actions;
+pub mod job_runner;
 pub mod keymap;
 pub mod popups;
 pub mod render;

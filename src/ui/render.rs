@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::dialogs::Dialog;
 use super::popups;
 use super::state::{BRAND, State, tab_label};
 use super::tab::Tab;
@@ -28,7 +29,12 @@ pub fn draw(frame: &mut Frame, state: &State) {
         other => tabs::placeholder::draw(frame, body, state, other),
     }
     draw_status_line(frame, status, state);
-    if state.help_open {
+    if let Some(dialog) = &state.dialog {
+        match dialog {
+            Dialog::Restore(form) => popups::restore::draw(frame, frame.area(), state.lang, form),
+            other => popups::confirm::draw(frame, frame.area(), state, other),
+        }
+    } else if state.help_open {
         popups::help::draw(frame, frame.area(), state);
     } else if let Some((task, message)) = state.errors.first() {
         popups::error::draw(frame, frame.area(), state, task, message);
@@ -78,8 +84,16 @@ fn draw_status_line(frame: &mut Frame, area: Rect, state: &State) {
         Constraint::Length(text.chars().count() as u16),
     ])
     .areas(area);
+    let running = state.jobs.iter().filter(|j| j.is_running()).count();
+    let mut hints = vec![Span::raw(format!(" {}", Msg::StatusHints.text(lang)))];
+    if running > 0 {
+        hints.push(Span::styled(
+            format!("   {}", Msg::StatusJobs.fill(lang, &[&running.to_string()])),
+            theme::warn().bg(ratatui::style::Color::DarkGray),
+        ));
+    }
     frame.render_widget(
-        Paragraph::new(format!(" {}", Msg::StatusHints.text(lang))).style(theme::status_line()),
+        Paragraph::new(Line::from(hints)).style(theme::status_line()),
         left,
     );
     frame.render_widget(

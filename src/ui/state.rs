@@ -6,13 +6,17 @@ use std::time::{Duration, Instant};
 use crossterm::event::{MouseButton, MouseEventKind};
 
 use super::action::{Action, Command};
+use super::dialogs::Dialog;
+use super::job_actions;
 use super::keymap;
 use super::tab::Tab;
 use super::tabs::backups::view::{BackupsView, page_rows, visible_sets};
 use crate::backup::inventory::BackupOverview;
+use crate::backup::retention::RetentionPolicy;
 use crate::backup::snapshot::BackupsSnapshot;
 use crate::config::ValueSource;
 use crate::i18n::Lang;
+use crate::jobs::{JobId, JobRecord};
 use crate::mongo::probe::ConnectionState;
 use crate::system::disk::DiskSpace;
 
@@ -71,6 +75,16 @@ pub struct State {
     pub backups_view: BackupsView,
     /// Failures of background tasks not yet dismissed (oldest first).
     pub errors: Vec<(String, String)>,
+    /// Jobs started in this session, oldest first.
+    pub jobs: Vec<JobRecord>,
+    /// Number of the last job started.
+    pub next_job: JobId,
+    /// The open dialog, if any; it receives every key.
+    pub dialog: Option<Dialog>,
+    /// Retention rules for the prune preview.
+    pub retention: RetentionPolicy,
+    /// Where exports go by default (the directory the console was started in).
+    pub export_dir: PathBuf,
     /// The clock as of the last tick.
     pub now: Instant,
     /// Terminal size.
@@ -95,6 +109,11 @@ impl State {
             inventory: None,
             backups_view: BackupsView::default(),
             errors: Vec::new(),
+            jobs: Vec::new(),
+            next_job: 0,
+            dialog: None,
+            retention: RetentionPolicy::default(),
+            export_dir: PathBuf::from("."),
             now,
             size,
             quit: false,
@@ -138,7 +157,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         Action::Tick(now) => {
             let before = state.retry_countdown();
             state.now = now;
-            if state.retry_countdown() != before {
+            if state.retry_countdown() != before || state.jobs.iter().any(|j| j.is_running()) {
                 state.dirty = true;
             }
             Vec::new()
@@ -147,6 +166,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             if key.kind != crossterm::event::KeyEventKind::Press {
                 return Vec::new();
             }
+            if state.dialog.is_some() {
+                return job_actions::on_dialog_key(state, &key);
+            }
             match keymap::action_in(state.tab, &key) {
                 Some(mapped) => update(state, mapped),
                 None => Vec::new(),
@@ -154,6 +176,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Mouse(mouse) => {
             if let MouseEventKind::Down(MouseButton::Left) = mouse.kind
+                && state.dialog.is_none()
                 && let Some(tab) = tab_at(state.lang, mouse.column, mouse.row)
             {
                 return update(state, Action::SelectTab(tab));
@@ -168,10 +191,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             state.dirty = true;
             Vec::new()
         }
-        Action::Quit => {
-            state.quit = true;
-            Vec::new()
-        }
+        Action::Quit => job_actions::on_quit(state),
         Action::NextTab => select(state, state.tab.next()),
         Action::PreviousTab => select(state, state.tab.previous()),
         Action::SelectTab(tab) => select(state, tab),
@@ -229,6 +249,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
                 state.dirty = true;
             }
             Vec::new()
+        }
+        Action::Job(action) => job_actions::on_job_action(state, action),
+        Action::JobProgress { id, progress, at } => {
+            job_actions::on_progress(state, id, progress, at)
+        }
+        Action::JobFinished { id, status, at } => job_actions::on_finished(state, id, status, at),
+        Action::RestorePlanned { request, plan } => {
+            job_actions::on_restore_planned(state, request, plan)
         }
         Action::TaskFailed { task, message } => {
             state.errors.push((task, message));

@@ -31,34 +31,10 @@ pub struct Fixture {
 pub const SECRET: &str = "Sup3rGeheimesPasswort";
 
 impl Fixture {
-    /// Builds files and seeds a fresh database (scale 60: a few hundred documents).
+    /// Builds files and seeds a fresh database on the shared test server (scale 60: a few
+    /// hundred documents).
     pub async fn new(name: &str) -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("scandy");
-        let backups = dir.path().join("backups");
-        write_install(&root);
-        let database = common::unique_db_name(name);
-        let uri = common::test_mongo().uri.clone();
-        let client = common::client().await;
-        let options = GenOptions {
-            scale: 60,
-            now: chrono::Local::now().naive_local(),
-            ..GenOptions::default()
-        };
-        seed(&client.database(&database), &generate(&options), false)
-            .await
-            .expect("seed");
-        let config = dir.path().join("scandyctl.toml");
-        let fixture = Fixture {
-            dir,
-            root,
-            backups,
-            config,
-            database,
-            uri,
-        };
-        fixture.write_config("");
-        fixture
+        Fixture::with_server(name, &common::test_mongo().uri, 60).await
     }
 
     /// (Re)writes the config file with `extra` appended to the `[backup]` section.

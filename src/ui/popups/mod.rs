@@ -1,4 +1,6 @@
 //! Overlays drawn above the tabs.
 
+pub mod confirm;
 pub mod error;
 pub mod help;
+pub mod restore;

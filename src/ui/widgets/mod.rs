@@ -1,3 +1,4 @@
 //! Reusable console widgets shared by the tabs.
 
 pub mod table;
+pub mod wrap;

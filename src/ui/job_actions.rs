@@ -1,0 +1,200 @@
+//! The pure part of jobs and dialogs: keys that start backup actions, dialog outcomes, and
+//! job reports from the event loop. Side effects leave as [`Command`]s.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::{Command, JobAction};
+use super::dialogs::restore_form::RestoreForm;
+use super::dialogs::text_input::TextInput;
+use super::dialogs::{Dialog, DialogOutcome};
+use super::state::State;
+use crate::backup::progress::Progress;
+use crate::backup::restore::{RestorePlan, RestoreRequest};
+use crate::backup::retention::{parent_map, plan_prune_with_parents};
+use crate::jobs::{JobId, JobRecord, JobSpec, JobStatus, Shared};
+
+/// Starts `spec` as the next job.
+pub fn start_job(state: &mut State, spec: JobSpec) -> Vec<Command> {
+    state.next_job += 1;
+    let id = state.next_job;
+    state.jobs.push(JobRecord::new(id, spec.clone(), state.now));
+    state.dirty = true;
+    vec![Command::StartJob { id, spec }]
+}
+
+/// A backup action key on the Backups tab.
+pub fn on_job_action(state: &mut State, action: JobAction) -> Vec<Command> {
+    let selected = state
+        .snapshot()
+        .and_then(|s| state.backups_view.selected_set(s).map(|set| set.id.clone()));
+    match action {
+        JobAction::NewBackup => start_job(state, JobSpec::Backup),
+        JobAction::Verify(level) => match selected {
+            Some(id) => start_job(state, JobSpec::Verify { id, level }),
+            None => Vec::new(),
+        },
+        JobAction::Restore => {
+            let Some(id) = selected else {
+                return Vec::new();
+            };
+            let manifest = state
+                .snapshot()
+                .and_then(|s| s.detail(&id))
+                .map(|d| d.manifest.clone());
+            let form = RestoreForm::new(
+                &id,
+                manifest.as_ref(),
+                &state.install.database,
+                state.install.root.clone(),
+            );
+            open(state, Dialog::Restore(Box::new(form)))
+        }
+        JobAction::Export => {
+            let Some(id) = selected else {
+                return Vec::new();
+            };
+            let path = state.export_dir.join(format!("{id}.tar"));
+            let path = TextInput::with(path.display().to_string());
+            open(
+                state,
+                Dialog::Export {
+                    id,
+                    path,
+                    invalid: false,
+                },
+            )
+        }
+        JobAction::Prune => {
+            let Some(snapshot) = state.snapshot() else {
+                return Vec::new();
+            };
+            let plan = plan_prune_with_parents(
+                &snapshot.inventory.sets,
+                &parent_map(&snapshot.details),
+                &state.retention,
+                snapshot.scanned_at,
+            );
+            open(
+                state,
+                Dialog::Prune {
+                    plan: Shared::new(plan),
+                    scroll: 0,
+                },
+            )
+        }
+        JobAction::Cancel => {
+            let Some(job) = state.jobs.iter_mut().rev().find(|j| j.is_running()) else {
+                return Vec::new();
+            };
+            if job.cancellable() {
+                let id = job.id;
+                open(state, Dialog::CancelJob { id })
+            } else {
+                job.messages
+                    .push(crate::i18n::Msg::JobNotCancellable.text(state.lang).into());
+                state.dirty = true;
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn open(state: &mut State, dialog: Dialog) -> Vec<Command> {
+    state.dialog = Some(dialog);
+    state.dirty = true;
+    Vec::new()
+}
+
+/// Asks before quitting while jobs run; quits at once otherwise.
+pub fn on_quit(state: &mut State) -> Vec<Command> {
+    let running = state.jobs.iter().filter(|j| j.is_running()).count();
+    if running == 0 {
+        state.quit = true;
+    } else {
+        state.dialog = Some(Dialog::Quit { running });
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// A key while a dialog is open.
+pub fn on_dialog_key(state: &mut State, key: &KeyEvent) -> Vec<Command> {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
+        return Vec::new();
+    }
+    let Some(dialog) = state.dialog.as_mut() else {
+        return Vec::new();
+    };
+    state.dirty = true;
+    match dialog.on_key(key, &state.export_dir) {
+        DialogOutcome::Stay => Vec::new(),
+        DialogOutcome::Close => {
+            state.dialog = None;
+            Vec::new()
+        }
+        DialogOutcome::PlanRestore(request) => vec![Command::PlanRestore(request)],
+        DialogOutcome::Start(spec) => {
+            state.dialog = None;
+            start_job(state, spec)
+        }
+        DialogOutcome::CancelJob(id) => {
+            state.dialog = None;
+            cancel_job(state, id)
+        }
+        DialogOutcome::Quit => {
+            state.quit = true;
+            Vec::new()
+        }
+    }
+}
+
+fn cancel_job(state: &mut State, id: JobId) -> Vec<Command> {
+    match state.jobs.iter_mut().find(|j| j.id == id) {
+        Some(job) if job.cancellable() => {
+            job.cancel_requested = true;
+            vec![Command::CancelJob(id)]
+        }
+        Some(job) => {
+            job.messages
+                .push(crate::i18n::Msg::JobNotCancellable.text(state.lang).into());
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// A progress report of job `id`.
+pub fn on_progress(state: &mut State, id: JobId, progress: Progress, at: Instant) -> Vec<Command> {
+    if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id && j.is_running()) {
+        job.report(progress, at);
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// The end of job `id`; the backup directory is read again at once.
+pub fn on_finished(state: &mut State, id: JobId, status: JobStatus, at: Instant) -> Vec<Command> {
+    if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
+        job.finish(status, at);
+        state.dirty = true;
+    }
+    vec![Command::RescanBackups]
+}
+
+/// The dry-run plan for the open restore dialog arrived (or failed).
+pub fn on_restore_planned(
+    state: &mut State,
+    request: Shared<RestoreRequest>,
+    plan: Result<Shared<RestorePlan>, String>,
+) -> Vec<Command> {
+    if let Some(Dialog::Restore(form)) = state.dialog.as_mut()
+        && form.set_id == request.id
+    {
+        form.planned(request, plan);
+        state.dirty = true;
+    }
+    Vec::new()
+}

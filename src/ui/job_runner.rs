@@ -1,0 +1,121 @@
+//! Runs jobs and restore dry runs as tasks of the event loop; their progress and outcome
+//! come back as actions. Cancel tokens are kept here, never in the pure state.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::action::Action;
+use crate::backup::progress::{Cancelled, Progress, Stage};
+use crate::backup::restore::RestoreRequest;
+use crate::config::Config;
+use crate::jobs::run::{ProgressSink, plan, run_job};
+use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
+
+/// Least time between two progress actions of one job (stage changes always pass).
+pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The running jobs of one console session.
+pub struct JobRunner {
+    config: Arc<Config>,
+    tx: UnboundedSender<Action>,
+    running: HashMap<JobId, (CancellationToken, JoinHandle<()>)>,
+}
+
+impl JobRunner {
+    /// A runner that reports to `tx`.
+    pub fn new(config: Arc<Config>, tx: UnboundedSender<Action>) -> JobRunner {
+        JobRunner {
+            config,
+            tx,
+            running: HashMap::new(),
+        }
+    }
+
+    /// Starts job `id`; its end always arrives as [`Action::JobFinished`], even on a panic.
+    pub fn start(&mut self, id: JobId, spec: JobSpec) {
+        self.running.retain(|_, (_, handle)| !handle.is_finished());
+        let cancel = CancellationToken::new();
+        let progress = throttled_progress(id, self.tx.clone());
+        let work = tokio::spawn(run_job(self.config.clone(), spec, progress, cancel.clone()));
+        let tx = self.tx.clone();
+        let handle = tokio::spawn(async move {
+            let status = match work.await {
+                Ok(Ok(result)) => JobStatus::Succeeded(result),
+                Ok(Err(err)) if err.chain().any(|c| c.is::<Cancelled>()) => JobStatus::Cancelled,
+                Ok(Err(err)) => JobStatus::Failed(format!("{err:#}")),
+                Err(join) if join.is_panic() => JobStatus::Failed(format!("panicked: {join}")),
+                Err(join) => JobStatus::Failed(join.to_string()),
+            };
+            let _ = tx.send(Action::JobFinished {
+                id,
+                status,
+                at: Instant::now(),
+            });
+        });
+        self.running.insert(id, (cancel, handle));
+    }
+
+    /// Asks job `id` to stop; it cleans up and reports [`JobStatus::Cancelled`].
+    pub fn cancel(&self, id: JobId) {
+        if let Some((token, _)) = self.running.get(&id) {
+            token.cancel();
+        }
+    }
+
+    /// Works out a restore plan in the background.
+    pub fn plan_restore(&self, request: Shared<RestoreRequest>) {
+        let config = self.config.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = plan(&config, &request)
+                .await
+                .map(Shared::new)
+                .map_err(|err| format!("{err:#}"));
+            let _ = tx.send(Action::RestorePlanned {
+                request,
+                plan: result,
+            });
+        });
+    }
+
+    /// Cancels every running job and waits up to `grace` for them to clean up.
+    pub async fn shutdown(self, grace: Duration) {
+        let handles: Vec<JoinHandle<()>> = self
+            .running
+            .into_values()
+            .filter(|(_, handle)| !handle.is_finished())
+            .map(|(token, handle)| {
+                token.cancel();
+                handle
+            })
+            .collect();
+        let _ = tokio::time::timeout(grace, futures::future::join_all(handles)).await;
+    }
+}
+
+/// A progress sink that sends at most one action per [`PROGRESS_INTERVAL`] (plus every
+/// change of stage).
+fn throttled_progress(id: JobId, tx: UnboundedSender<Action>) -> ProgressSink {
+    let last: Mutex<Option<(Instant, Stage)>> = Mutex::new(None);
+    Arc::new(move |progress: Progress| {
+        let now = Instant::now();
+        let mut last = last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = match *last {
+            Some((at, stage)) => stage != progress.stage || now - at >= PROGRESS_INTERVAL,
+            None => true,
+        };
+        if due {
+            *last = Some((now, progress.stage));
+            let _ = tx.send(Action::JobProgress {
+                id,
+                progress,
+                at: now,
+            });
+        }
+    })
+}

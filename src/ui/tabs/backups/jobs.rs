@@ -1,0 +1,325 @@
+//! The job list on the Backups tab: running jobs with a progress bar, throughput and ETA,
+//! finished ones with their outcome and messages, newest first.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::backup::progress::{Progress, Stage};
+use crate::backup::verify::VerifyLevel;
+use crate::i18n::{Lang, Msg};
+use crate::jobs::record::clock;
+use crate::jobs::{JobRecord, JobResult, JobSpec, JobStatus};
+use crate::sanitize::escape_controls;
+use crate::system::disk::human_bytes;
+use crate::ui::state::State;
+use crate::ui::theme;
+use crate::ui::widgets::table::text_width;
+use crate::ui::widgets::wrap::wrap;
+
+/// Most job lines shown.
+const MAX_LINES: usize = 8;
+/// Most lines of an outcome or failure message shown.
+const DETAIL_LINES: usize = 2;
+/// Width of the progress bar in cells.
+const BAR: usize = 20;
+
+/// Lines the job list needs (0 when no job ran yet).
+pub fn height(state: &State) -> u16 {
+    if state.jobs.is_empty() {
+        return 0;
+    }
+    let width = usize::from(state.size.0.saturating_sub(4));
+    let lines: usize = state
+        .jobs
+        .iter()
+        .map(|job| job_lines(state.lang, job, state.now, width).len())
+        .sum();
+    lines.min(MAX_LINES) as u16 + 1
+}
+
+/// Draws the job list into `area`.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let lang = state.lang;
+    let running = state.jobs.iter().filter(|j| j.is_running()).count();
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(format!(
+            " {} ",
+            Msg::JobsTitle.fill(lang, &[&running.to_string(), &state.jobs.len().to_string()])
+        ))
+        .title(
+            Line::styled(format!(" {} ", Msg::JobsHints.text(lang)), theme::muted())
+                .right_aligned(),
+        );
+    let width = usize::from(area.width.saturating_sub(4));
+    let mut lines: Vec<Line> = state
+        .jobs
+        .iter()
+        .rev()
+        .flat_map(|job| job_lines(lang, job, state.now, width))
+        .collect();
+    lines.truncate(usize::from(area.height.saturating_sub(1)));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The lines of one job: its status line, then (wrapped) outcome or failure and its last
+/// message.
+fn job_lines(lang: Lang, job: &JobRecord, now: Instant, width: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![job_line(lang, job, now)];
+    let detail = match &job.status {
+        JobStatus::Succeeded(result) => {
+            let (text, good) = result_text(lang, result);
+            let one_line = format!("{}: {text}", lines[0]);
+            if text_width(&one_line) <= width + 4 {
+                let style = if good { Style::new() } else { theme::bad() };
+                lines[0] = result_line(lang, job, now, Some((&text, style)));
+                None
+            } else {
+                Some((text, if good { Style::new() } else { theme::bad() }))
+            }
+        }
+        JobStatus::Failed(message) => Some((message.clone(), theme::bad())),
+        _ => None,
+    };
+    if let Some((text, style)) = detail {
+        for part in wrap(&escape_controls(&text), width)
+            .into_iter()
+            .take(DETAIL_LINES)
+        {
+            lines.push(Line::styled(format!("    {part}"), style));
+        }
+    }
+    if let Some(message) = job.messages.last() {
+        lines.push(Line::styled(
+            format!("    {}", escape_controls(message)),
+            theme::muted(),
+        ));
+    }
+    lines
+}
+
+/// "#3 verify (deep) ID" and the like.
+pub fn job_title(lang: Lang, job: &JobRecord) -> String {
+    let what = match &job.spec {
+        JobSpec::Backup => Msg::JobBackup.text(lang).to_string(),
+        JobSpec::Verify { id, level } => Msg::JobVerify.fill(
+            lang,
+            &[
+                match level {
+                    VerifyLevel::Quick => Msg::BkLevelQuick.text(lang),
+                    VerifyLevel::Deep => Msg::BkLevelDeep.text(lang),
+                },
+                id,
+            ],
+        ),
+        JobSpec::Restore { request, plan } => {
+            let target = plan
+                .database
+                .as_ref()
+                .map(|d| d.target.clone())
+                .or_else(|| plan.files.as_ref().map(|f| f.target.display().to_string()))
+                .unwrap_or_default();
+            Msg::JobRestore.fill(lang, &[&request.id, &target])
+        }
+        JobSpec::Export { id, out } => Msg::JobExport.fill(lang, &[id, &out.display().to_string()]),
+        JobSpec::Prune { plan } => Msg::JobPrune.fill(lang, &[&plan.remove.len().to_string()]),
+    };
+    escape_controls(&format!("#{} {what}", job.id)).into_owned()
+}
+
+fn job_line(lang: Lang, job: &JobRecord, now: Instant) -> Line<'static> {
+    let title = job_title(lang, job);
+    let elapsed = clock(job.elapsed(now));
+    match &job.status {
+        JobStatus::Running => {
+            let mut spans = vec![Span::styled("▶ ", theme::warn()), Span::raw(title)];
+            if job.cancel_requested {
+                spans.push(Span::styled(
+                    format!(" · {}", Msg::JobCancelling.text(lang)),
+                    theme::warn(),
+                ));
+            }
+            if let Some(progress) = job.progress {
+                spans.push(Span::raw(" · "));
+                spans.extend(progress_spans(lang, job, &progress, now));
+            } else {
+                spans.push(Span::styled(
+                    format!(" · {}", Msg::JobStarting.text(lang)),
+                    theme::muted(),
+                ));
+            }
+            spans.push(Span::styled(format!(" · {elapsed}"), theme::muted()));
+            Line::from(spans)
+        }
+        JobStatus::Succeeded(_) => result_line(lang, job, now, None),
+        JobStatus::Failed(_) => Line::from(vec![
+            Span::styled("✗ ", theme::bad()),
+            Span::raw(format!("{title}: ")),
+            Span::styled(Msg::JobFailed.text(lang), theme::bad()),
+            Span::styled(format!(" · {elapsed}"), theme::muted()),
+        ]),
+        JobStatus::Cancelled => Line::from(vec![
+            Span::styled("⊘ ", theme::warn()),
+            Span::raw(format!("{title}: ")),
+            Span::styled(Msg::JobCancelled.text(lang), theme::warn()),
+        ]),
+    }
+}
+
+/// "✓ #2 verify (quick) ID: ok · 0:02"; the outcome text is left out when it goes below.
+fn result_line(
+    lang: Lang,
+    job: &JobRecord,
+    now: Instant,
+    text: Option<(&str, Style)>,
+) -> Line<'static> {
+    let good = match &job.status {
+        JobStatus::Succeeded(result) => result_text(lang, result).1,
+        _ => false,
+    };
+    let (mark, mark_style) = if good {
+        ("✓ ", theme::ok())
+    } else {
+        ("✗ ", theme::bad())
+    };
+    let mut spans = vec![
+        Span::styled(mark, mark_style),
+        Span::raw(job_title(lang, job)),
+    ];
+    if let Some((text, style)) = text {
+        spans.push(Span::raw(": "));
+        spans.push(Span::styled(escape_controls(text).into_owned(), style));
+    }
+    spans.push(Span::styled(
+        format!(" · {}", clock(job.elapsed(now))),
+        theme::muted(),
+    ));
+    Line::from(spans)
+}
+
+fn progress_spans(lang: Lang, job: &JobRecord, p: &Progress, now: Instant) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(stage_text(lang, p.stage), theme::label())];
+    if let Some(fraction) = p.fraction() {
+        let filled = ((fraction * BAR as f64).round() as usize).min(BAR);
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled("█".repeat(filled), theme::ok()));
+        spans.push(Span::styled("░".repeat(BAR - filled), theme::muted()));
+        spans.push(Span::raw(format!(
+            " {:>3}%",
+            (fraction * 100.0).floor() as u64
+        )));
+    }
+    let mut counters = Vec::new();
+    if p.items > 0 || p.items_total > 0 {
+        let unit = item_unit(lang, p.stage);
+        counters.push(if p.items_total > 0 {
+            format!("{} / {} {unit}", p.items, p.items_total)
+        } else {
+            format!("{} {unit}", p.items)
+        });
+    }
+    if p.bytes > 0 {
+        counters.push(if p.bytes_total > 0 {
+            format!("{} / {}", human_bytes(p.bytes), human_bytes(p.bytes_total))
+        } else {
+            human_bytes(p.bytes)
+        });
+    }
+    if let Some((bytes, _)) = job.throughput(now)
+        && bytes > 0.0
+    {
+        counters.push(format!("{}/s", human_bytes(bytes as u64)));
+    }
+    if let Some(eta) = job.eta(now) {
+        counters.push(Msg::JobEta.fill(lang, &[&clock(eta)]));
+    }
+    if !counters.is_empty() {
+        spans.push(Span::raw(format!(" · {}", counters.join(" · "))));
+    }
+    spans
+}
+
+fn stage_text(lang: Lang, stage: Stage) -> &'static str {
+    match stage {
+        Stage::Database => Msg::StageDatabase.text(lang),
+        Stage::Files => Msg::StageFiles.text(lang),
+        Stage::Verify => Msg::StageVerify.text(lang),
+        Stage::Restore => Msg::StageRestore.text(lang),
+        Stage::Extract => Msg::StageExtract.text(lang),
+        Stage::Export => Msg::StageExport.text(lang),
+    }
+}
+
+fn item_unit(lang: Lang, stage: Stage) -> &'static str {
+    match stage {
+        Stage::Database | Stage::Restore => Msg::UnitDocuments.text(lang),
+        Stage::Files | Stage::Extract => Msg::UnitFiles.text(lang),
+        Stage::Verify | Stage::Export => Msg::UnitItems.text(lang),
+    }
+}
+
+/// The outcome of a finished job in words, and whether it is good news.
+fn result_text(lang: Lang, result: &JobResult) -> (String, bool) {
+    match result {
+        JobResult::Backup { id, notes } => {
+            let mut text = Msg::JobBackupDone.fill(lang, &[id]);
+            if !notes.is_empty() {
+                text.push_str(&format!(" ({})", notes.join("; ")));
+            }
+            (text, true)
+        }
+        JobResult::Verify { findings, .. } if findings.is_empty() => {
+            (Msg::JobVerifyOk.text(lang).to_string(), true)
+        }
+        JobResult::Verify { findings, .. } => {
+            let first = &findings[0];
+            (
+                Msg::JobVerifyFailed.fill(
+                    lang,
+                    &[&findings.len().to_string(), &first.subject, &first.message],
+                ),
+                false,
+            )
+        }
+        JobResult::Restore {
+            safety_backup,
+            collections,
+            documents,
+            files_written,
+            files_overwritten,
+        } => {
+            let mut text = Msg::JobRestoreDone.fill(
+                lang,
+                &[
+                    &collections.to_string(),
+                    &documents.to_string(),
+                    &files_written.to_string(),
+                    &files_overwritten.to_string(),
+                ],
+            );
+            if let Some(safety) = safety_backup {
+                text.push_str(&Msg::JobSafetyBackup.fill(lang, &[safety]));
+            }
+            (text, true)
+        }
+        JobResult::Export { path, bytes } => (
+            Msg::JobExportDone.fill(lang, &[&path.display().to_string(), &human_bytes(*bytes)]),
+            true,
+        ),
+        JobResult::Prune {
+            removed,
+            bytes_freed,
+        } => (
+            Msg::JobPruneDone.fill(
+                lang,
+                &[&removed.len().to_string(), &human_bytes(*bytes_freed)],
+            ),
+            true,
+        ),
+    }
+}
