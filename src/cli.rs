@@ -144,6 +144,52 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// MongoDB statistics and index checks.
+    Db(DbArgs),
+}
+
+/// Flags of `scandyctl db`.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// What to inspect.
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// Subcommands of `scandyctl db`.
+#[derive(Debug, Subcommand, Clone)]
+pub enum DbCommand {
+    /// Server and database statistics: version, uptime, connections, operations, topology,
+    /// per-collection documents, sizes and TTL.
+    Stats {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Indexes with size and usage, checked against the ones Scandy expects.
+    Indexes {
+        /// Only this collection.
+        #[arg(long, value_name = "NAME")]
+        collection: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Create the expected indexes that are missing.
+        #[arg(long)]
+        create_missing: bool,
+    },
+    /// Data health checks (orphans, duplicates, ...); `--fix CHECK` repairs one check.
+    Health {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Apply the fix of this check.
+        #[arg(long, value_name = "CHECK")]
+        fix: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Values of `backup --type`.

@@ -7,6 +7,12 @@ use scandyctl::cli::Cli;
 use scandyctl::commands::{dispatch, exit_code_for};
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away
+    // (`scandyctl list | head`) instead of panicking on a broken pipe.
+    // SAFETY: called first thing, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let _ = color_eyre::config::HookBuilder::default()
         .display_env_section(false)
         .display_location_section(false)

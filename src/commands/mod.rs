@@ -3,6 +3,8 @@
 pub mod backup_cmd;
 pub mod config_cmd;
 pub mod console;
+pub mod db_cmd;
+pub mod db_health_cmd;
 pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
@@ -12,7 +14,7 @@ pub mod restore_cmd;
 
 use color_eyre::eyre::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DbCommand};
 
 /// Runs the parsed command line; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> Result<i32> {
@@ -34,6 +36,17 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Prune(args) => prune_cmd::run(&cli.global, &args),
         Command::List { json } => inventory_cmd::run_list(&cli.global, json),
         Command::Status { json } => inventory_cmd::run_status(&cli.global, json),
+        Command::Db(args) => match args.command {
+            DbCommand::Stats { json } => db_cmd::run_stats(&cli.global, json).await,
+            DbCommand::Indexes {
+                collection,
+                json,
+                create_missing,
+            } => db_cmd::run_indexes(&cli.global, collection, json, create_missing).await,
+            DbCommand::Health { json, fix, yes } => {
+                db_health_cmd::run(&cli.global, json, fix, yes).await
+            }
+        },
     }
 }
 

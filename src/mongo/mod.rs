@@ -1,5 +1,8 @@
 //! MongoDB access: connection probing, the connection monitor and a local server launcher.
 
+pub mod health;
+pub mod indexes;
 pub mod local_server;
 pub mod monitor;
 pub mod probe;
+pub mod stats;

@@ -1,0 +1,468 @@
+//! `scandyctl db stats` and `scandyctl db indexes`: server/database statistics and the
+//! index check, as aligned tables or JSON.
+
+use color_eyre::eyre::{Report, Result};
+use serde::Serialize;
+
+use super::backup_cmd::load_config;
+use crate::backup::restore::connect_checked;
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::mongo::indexes::{
+    FindingKind, IndexFinding, IndexInfo, Severity, all_indexes, collection_indexes,
+    create_missing_indexes, findings_for,
+};
+use crate::mongo::probe::{FailureKind, MongoUnreachable};
+use crate::mongo::stats::{
+    Availability, CollectionKind, DatabaseOverview, ServerOverview, Topology, database_overview,
+    server_overview,
+};
+use crate::system::disk::human_bytes;
+
+/// Connects and pings like every headless command (exit 6 when unreachable); an
+/// authentication failure says "SCRAM authentication failed" explicitly.
+pub async fn connect_db(config: &Config) -> Result<mongodb::Client> {
+    connect_checked(config).await.map_err(scram_hint)
+}
+
+/// Rewrites an authentication [`MongoUnreachable`] so its message names SCRAM.
+pub fn scram_hint(err: Report) -> Report {
+    match err.downcast::<MongoUnreachable>() {
+        Ok(mut unreachable) => {
+            if unreachable.failure.kind == FailureKind::Auth
+                && !unreachable
+                    .failure
+                    .detail
+                    .contains("SCRAM authentication failed")
+            {
+                unreachable.failure.detail = format!(
+                    "SCRAM authentication failed: {}",
+                    unreachable.failure.detail
+                );
+            }
+            Report::new(unreachable)
+        }
+        Err(other) => other,
+    }
+}
+
+/// Prints rows as a table with two spaces between columns; `right` marks numeric columns.
+fn print_table(headers: &[&str], right: &[bool], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if right.get(i).copied().unwrap_or(false) {
+                    format!("{cell:>w$}", w = widths[i])
+                } else {
+                    format!("{cell:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+fn duration_text(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m} min {} s", secs % 60),
+        (0, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// `db stats --json` output.
+#[derive(Debug, Serialize)]
+struct StatsOutput<'a> {
+    server: &'a ServerOverview,
+    database: &'a DatabaseOverview,
+}
+
+/// `scandyctl db stats`.
+pub async fn run_stats(global: &GlobalArgs, json: bool) -> Result<i32> {
+    let config = load_config(global)?;
+    let client = connect_db(&config).await?;
+    let server = server_overview(&client).await?;
+    let database = database_overview(&client.database(&config.mongo.database)).await?;
+    if json {
+        let out = StatsOutput {
+            server: &server,
+            database: &database,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_server(&server);
+        println!();
+        print_database(&database);
+    }
+    Ok(crate::exit::OK)
+}
+
+fn print_server(server: &ServerOverview) {
+    let rows: Vec<(&str, String)> = vec![
+        ("version", server.version.display_with(Clone::clone)),
+        (
+            "uptime",
+            server.uptime_secs.display_with(|s| duration_text(*s)),
+        ),
+        ("storage engine", server.storage_engine.display_with(Clone::clone)),
+        (
+            "connections",
+            server
+                .connections
+                .display_with(|c| format!("{} current, {} available", c.current, c.available)),
+        ),
+        (
+            "memory",
+            server.memory.display_with(|m| {
+                format!("{} MiB resident, {} MiB virtual", m.resident_mb, m.virtual_mb)
+            }),
+        ),
+        (
+            "operations",
+            server.opcounters.display_with(|o| {
+                format!(
+                    "insert {}, query {}, update {}, delete {}, getmore {}, command {} (since start)",
+                    o.insert, o.query, o.update, o.delete, o.getmore, o.command
+                )
+            }),
+        ),
+        (
+            "topology",
+            server.topology.display_with(|t| match t {
+                Topology::Standalone => "standalone".to_string(),
+                Topology::Sharded => "sharded cluster (mongos)".to_string(),
+                Topology::ReplicaSet {
+                    set_name,
+                    hosts,
+                    primary,
+                    ..
+                } => format!(
+                    "replica set {set_name} ({} host{}, primary {})",
+                    hosts.len(),
+                    if hosts.len() == 1 { "" } else { "s" },
+                    primary.as_deref().unwrap_or("unknown")
+                ),
+            }),
+        ),
+    ];
+    println!("Server");
+    for (label, value) in rows {
+        println!("  {label:<15} {value}");
+    }
+    match &server.members {
+        Some(Availability::Available { value }) if !value.is_empty() => {
+            println!();
+            let rows: Vec<Vec<String>> = value
+                .iter()
+                .map(|m| {
+                    vec![
+                        format!("{}{}", m.name, if m.is_self { " *" } else { "" }),
+                        m.state_str.clone(),
+                        m.health
+                            .map(|h| if h >= 1.0 { "up" } else { "down" }.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        m.lag_secs
+                            .map(|l| format!("{l} s"))
+                            .unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            print_table(
+                &["MEMBER", "STATE", "HEALTH", "LAG"],
+                &[false, false, false, true],
+                &rows,
+            );
+        }
+        Some(Availability::Unavailable { reason }) => {
+            println!("  {:<15} {reason}", "members");
+        }
+        _ => {}
+    }
+}
+
+fn print_database(database: &DatabaseOverview) {
+    match &database.totals {
+        Availability::Available { value: t } => println!(
+            "Database {}: {} collections, {} documents, data {}, storage {}, {} indexes ({})",
+            database.name,
+            t.collections,
+            t.objects,
+            human_bytes(t.data_size),
+            human_bytes(t.storage_size),
+            t.indexes,
+            human_bytes(t.index_size)
+        ),
+        Availability::Unavailable { reason } => {
+            println!("Database {}: dbStats {reason}", database.name)
+        }
+    }
+    if database.collections.is_empty() {
+        println!("no collections");
+        return;
+    }
+    let rows: Vec<Vec<String>> = database
+        .collections
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                CollectionKind::Collection => "collection",
+                CollectionKind::View => "view",
+                CollectionKind::Timeseries => "timeseries",
+            };
+            let count = c.count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+            let ttl = c
+                .ttl
+                .iter()
+                .map(|t| format!("{} {} s", t.field, t.expire_after_secs))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut row = vec![c.name.clone(), kind.to_string(), count];
+            match &c.storage {
+                Some(Availability::Available { value: s }) => row.extend([
+                    human_bytes(s.size),
+                    human_bytes(s.storage_size),
+                    human_bytes(s.avg_obj_size),
+                    s.nindexes.to_string(),
+                    human_bytes(s.total_index_size),
+                ]),
+                Some(Availability::Unavailable { reason }) => {
+                    row.push(reason.to_string());
+                    row.extend(std::iter::repeat_n("-".to_string(), 4));
+                }
+                None => row.extend(std::iter::repeat_n("-".to_string(), 5)),
+            }
+            row.push(if ttl.is_empty() { "-".into() } else { ttl });
+            row
+        })
+        .collect();
+    print_table(
+        &[
+            "COLLECTION",
+            "TYPE",
+            "DOCUMENTS",
+            "SIZE",
+            "STORAGE",
+            "AVG DOC",
+            "INDEXES",
+            "INDEX SIZE",
+            "TTL",
+        ],
+        &[false, false, true, true, true, true, true, true, false],
+        &rows,
+    );
+}
+
+/// `db indexes --json` output.
+#[derive(Debug, Serialize)]
+struct IndexesOutput<'a> {
+    database: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<&'a [String]>,
+    indexes: &'a [IndexInfo],
+    findings: &'a [IndexFinding],
+}
+
+/// `scandyctl db indexes`.
+pub async fn run_indexes(
+    global: &GlobalArgs,
+    collection: Option<String>,
+    json: bool,
+    create_missing: bool,
+) -> Result<i32> {
+    let config = load_config(global)?;
+    let client = connect_db(&config).await?;
+    let db = client.database(&config.mongo.database);
+    let created = if create_missing {
+        let mut created = create_missing_indexes(&db).await?;
+        if let Some(only) = &collection {
+            created.retain(|c| c.split_once('.').map(|(coll, _)| coll) == Some(only.as_str()));
+        }
+        Some(created)
+    } else {
+        None
+    };
+    let everything = all_indexes(&db).await?;
+    let mut findings = findings_for(&everything);
+    let indexes = match &collection {
+        Some(name) => {
+            findings.retain(|f| &f.collection == name);
+            collection_indexes(&db, name).await?
+        }
+        None => everything,
+    };
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.collection.cmp(&b.collection))
+            .then_with(|| a.index.cmp(&b.index))
+    });
+    if json {
+        let out = IndexesOutput {
+            database: &config.mongo.database,
+            created: created.as_deref(),
+            indexes: &indexes,
+            findings: &findings,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(crate::exit::OK);
+    }
+    if let Some(created) = &created {
+        if created.is_empty() {
+            println!("no expected index was missing; nothing created");
+        } else {
+            for name in created {
+                println!("created index {name}");
+            }
+        }
+        println!();
+    }
+    print_indexes(&config.mongo.database, &indexes);
+    println!();
+    print_findings(&findings);
+    Ok(crate::exit::OK)
+}
+
+fn print_indexes(database: &str, indexes: &[IndexInfo]) {
+    if indexes.is_empty() {
+        println!("no indexes in {database}");
+        return;
+    }
+    let rows: Vec<Vec<String>> = indexes
+        .iter()
+        .map(|i| {
+            let mut options = Vec::new();
+            if i.unique {
+                options.push("unique".to_string());
+            }
+            if i.sparse {
+                options.push("sparse".to_string());
+            }
+            if let Some(secs) = i.ttl_secs {
+                options.push(format!("ttl {secs} s"));
+            }
+            if let Some(filter) = &i.partial_filter {
+                options.push(format!("partial {filter}"));
+            }
+            let usage = i.usage.display_with(|u| {
+                format!(
+                    "{}{}",
+                    u.ops,
+                    if i.unused && i.name != "_id_" {
+                        " (unused)"
+                    } else {
+                        ""
+                    }
+                )
+            });
+            let since = i
+                .usage
+                .value()
+                .and_then(|u| u.since.clone())
+                .unwrap_or_else(|| "-".into());
+            vec![
+                i.collection.clone(),
+                i.name.clone(),
+                i.keys.clone(),
+                if options.is_empty() {
+                    "-".into()
+                } else {
+                    options.join(", ")
+                },
+                i.size.display_with(|s| human_bytes(*s)),
+                usage,
+                since,
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "COLLECTION",
+            "INDEX",
+            "KEYS",
+            "OPTIONS",
+            "SIZE",
+            "OPS",
+            "SINCE",
+        ],
+        &[false, false, false, false, true, true, false],
+        &rows,
+    );
+}
+
+fn print_findings(findings: &[IndexFinding]) {
+    if findings.is_empty() {
+        println!("no index problems found");
+        return;
+    }
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    println!(
+        "{} finding{} ({warnings} warning{}):",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    );
+    for f in findings {
+        let label = match f.kind {
+            FindingKind::MissingExpected => "missing",
+            FindingKind::OptionsDiffer => "options differ",
+            FindingKind::LegacyBarcode => "legacy barcode_1",
+            FindingKind::Unused => "unused",
+        };
+        let severity = match f.severity {
+            Severity::Warning => "WARNING",
+            Severity::Info => "info",
+        };
+        println!("  {severity} [{label}] {}: {}", f.collection, f.message);
+        if let Some(fix) = &f.fix {
+            println!("    fix: {fix}");
+        }
+    }
+    if findings
+        .iter()
+        .any(|f| f.kind == FindingKind::MissingExpected)
+    {
+        println!("  (scandyctl db indexes --create-missing creates the missing ones)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mongo::probe::ProbeFailure;
+
+    #[test]
+    fn auth_failures_name_scram_and_the_env_password() {
+        let err = Report::new(MongoUnreachable {
+            uri_redacted: "mongodb://admin:***@db:27017".into(),
+            failure: ProbeFailure {
+                kind: FailureKind::Auth,
+                detail: "Authentication failed.".into(),
+            },
+        });
+        let err = scram_hint(err);
+        let text = format!("{err:#}");
+        assert!(text.contains("SCRAM authentication failed"), "{text}");
+        assert!(text.contains(".env"), "{text}");
+        assert!(err.is::<MongoUnreachable>());
+        assert_eq!(
+            super::super::exit_code_for(&err),
+            crate::exit::MONGO_UNREACHABLE
+        );
+    }
+}
