@@ -1,11 +1,9 @@
 //! `scandyctl db health`: data health checks and their automatic fixes.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use color_eyre::eyre::{Result, bail};
 
+use super::UsageError;
 use super::backup_cmd::load_config;
-use super::{NeedsConfirmation, UsageError};
 use crate::backup::restore::connect_checked;
 use crate::cli::GlobalArgs;
 use crate::config::redact_uri;
@@ -144,25 +142,8 @@ fn say(json: bool, line: &str) {
 }
 
 fn confirm(check: &str, json: bool) -> Result<()> {
-    if !std::io::stdin().is_terminal() {
-        bail!(NeedsConfirmation {
-            command: "db health --fix"
-        });
-    }
     let prompt = format!("Type yes to apply the fix for {check}: ");
-    if json {
-        eprint!("{prompt}");
-        std::io::stderr().flush()?;
-    } else {
-        print!("{prompt}");
-        std::io::stdout().flush()?;
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    if line.trim() != "yes" {
-        bail!("not confirmed; nothing was changed");
-    }
-    Ok(())
+    super::confirm_yes("db health --fix", &prompt, json, "changed")
 }
 
 fn report(results: &[CheckResult], database: &str, uri: &str, json: bool) -> Result<()> {

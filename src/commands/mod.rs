@@ -69,6 +69,29 @@ pub fn exit_code_for(err: &color_eyre::eyre::Report) -> i32 {
     crate::exit::ERROR
 }
 
+/// Asks on the terminal for `yes` before `command` changes anything; the prompt goes to
+/// stderr when stdout carries JSON. Without a terminal this is [`NeedsConfirmation`];
+/// any other answer fails with "not confirmed; nothing was {unchanged}".
+pub fn confirm_yes(command: &'static str, prompt: &str, json: bool, unchanged: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        color_eyre::eyre::bail!(NeedsConfirmation { command });
+    }
+    if json {
+        eprint!("{prompt}");
+        std::io::stderr().flush()?;
+    } else {
+        print!("{prompt}");
+        std::io::stdout().flush()?;
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if line.trim() != "yes" {
+        color_eyre::eyre::bail!("not confirmed; nothing was {unchanged}");
+    }
+    Ok(())
+}
+
 /// A destructive command without `--yes` when nobody can type the confirmation (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeedsConfirmation {

@@ -1,13 +1,12 @@
 //! `scandyctl prune`: plan by the retention policy, confirm, remove.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use color_eyre::eyre::{Result, bail};
 
+use super::UsageError;
 use super::backup_cmd::load_config;
-use super::{NeedsConfirmation, UsageError};
 use crate::backup::inventory::human_age;
 use crate::backup::retention::{PrunePlan, RetentionPolicy, apply_prune, plan_prune_dir};
 use crate::cli::{GlobalArgs, PruneArgs};
@@ -122,22 +121,7 @@ fn print_plan(
 }
 
 fn confirm(count: usize, json: bool) -> Result<()> {
-    if !std::io::stdin().is_terminal() {
-        bail!(NeedsConfirmation { command: "prune" });
-    }
-    let prompt = format!("Type yes to delete {count} backup set(s): ");
     // With --json stdout holds only the JSON outcome.
-    if json {
-        eprint!("{prompt}");
-        std::io::stderr().flush()?;
-    } else {
-        print!("{prompt}");
-        std::io::stdout().flush()?;
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    if line.trim() != "yes" {
-        bail!("not confirmed; nothing was deleted");
-    }
-    Ok(())
+    let prompt = format!("Type yes to delete {count} backup set(s): ");
+    super::confirm_yes("prune", &prompt, json, "deleted")
 }
