@@ -424,14 +424,7 @@ impl Install {
             "scandyctl backup",
             &mut self.cmd(&["backup", "--type", "full"]),
         );
-        let id = r
-            .stdout
-            .trim()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let id = set_id_of(&r);
         assert!(
             self.backups.join(&id).is_dir(),
             "no set directory for id {id:?}"
@@ -821,14 +814,7 @@ fn main() {
         &mut db_install.cmd(&["backup", "--type", "full"]),
         server_pid,
     );
-    let db_id = dump_run
-        .stdout
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let db_id = set_id_of(&dump_run);
     let db_set = db_install.backups.join(&db_id);
     let archive_bytes = std::fs::metadata(db_set.join("mongo.archive.zst"))
         .map(|m| m.len())
@@ -1153,4 +1139,15 @@ fn main() {
         let kept = work_dir.keep();
         log(format!("kept {}", kept.display()));
     }
+}
+
+/// The set id `scandyctl backup` printed as its last line.
+fn set_id_of(run: &Run) -> String {
+    run.stdout
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }

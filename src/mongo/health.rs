@@ -430,6 +430,15 @@ pub fn mongosh_doc(d: &Document) -> String {
     format!("{{ {} }}", fields.join(", "))
 }
 
+/// `db.<collection>.updateMany(<filter>, <pipeline>);` as mongosh reads it.
+fn update_many_statement(collection: &str, filter: &Document, pipeline: &[Document]) -> String {
+    format!(
+        "db.{collection}.updateMany({}, {});",
+        mongosh_doc(filter),
+        mongosh_pipeline(pipeline)
+    )
+}
+
 fn mongosh_pipeline(pipeline: &[Document]) -> String {
     mongosh_value(&Bson::Array(
         pipeline.iter().cloned().map(Bson::Document).collect(),
@@ -700,13 +709,7 @@ async fn missing_fields(db: &Database) -> MResult<Found> {
         ),
         mongosh: fix_collections
             .iter()
-            .map(|c| {
-                format!(
-                    "db.{c}.updateMany({}, {});",
-                    mongosh_doc(&created_at_fix_filter()),
-                    mongosh_pipeline(&created_at_fix_update())
-                )
-            })
+            .map(|c| update_many_statement(c, &created_at_fix_filter(), &created_at_fix_update()))
             .collect::<Vec<_>>()
             .join("\n"),
     });
@@ -853,13 +856,7 @@ async fn string_types(db: &Database) -> MResult<Found> {
         ),
         mongosh: pairs
             .iter()
-            .map(|(c, f)| {
-                format!(
-                    "db.{c}.updateMany({}, {});",
-                    mongosh_doc(&string_type(f)),
-                    mongosh_pipeline(&string_date_update(f))
-                )
-            })
+            .map(|(c, f)| update_many_statement(c, &string_type(f), &string_date_update(f)))
             .collect::<Vec<_>>()
             .join("\n"),
     });

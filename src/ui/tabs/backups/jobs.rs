@@ -18,7 +18,6 @@ use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
 use crate::ui::state::State;
 use crate::ui::theme;
-use crate::ui::widgets::table::text_width;
 use crate::ui::widgets::wrap::wrap;
 
 /// Most job lines shown.
@@ -70,22 +69,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 /// The lines of one job: its status line, then (wrapped) outcome or failure and its last
 /// message.
 fn job_lines(lang: Lang, job: &JobRecord, now: Instant, width: usize) -> Vec<Line<'static>> {
-    let mut lines = vec![job_line(lang, job, now)];
-    let detail = match &job.status {
+    let (first, detail) = match &job.status {
         JobStatus::Succeeded(result) => {
             let (text, good) = result_text(lang, result);
-            let one_line = format!("{}: {text}", lines[0]);
-            if text_width(&one_line) <= width + 4 {
-                let style = if good { Style::new() } else { theme::bad() };
-                lines[0] = result_line(lang, job, now, Some((&text, style)));
-                None
+            let style = if good { Style::new() } else { theme::bad() };
+            let inline = result_line(lang, job, now, good, Some((&text, style)));
+            if inline.width() <= width + 4 {
+                (inline, None)
             } else {
-                Some((text, if good { Style::new() } else { theme::bad() }))
+                (result_line(lang, job, now, good, None), Some((text, style)))
             }
         }
-        JobStatus::Failed(message) => Some((message.clone(), theme::bad())),
-        _ => None,
+        JobStatus::Failed(message) => (
+            job_line(lang, job, now),
+            Some((message.clone(), theme::bad())),
+        ),
+        _ => (job_line(lang, job, now), None),
     };
+    let mut lines = vec![first];
     if let Some((text, style)) = detail {
         for part in wrap(&escape_controls(&text), width)
             .into_iter()
@@ -156,7 +157,9 @@ fn job_line(lang: Lang, job: &JobRecord, now: Instant) -> Line<'static> {
             spans.push(Span::styled(format!(" · {elapsed}"), theme::muted()));
             Line::from(spans)
         }
-        JobStatus::Succeeded(_) => result_line(lang, job, now, None),
+        JobStatus::Succeeded(result) => {
+            result_line(lang, job, now, result_text(lang, result).1, None)
+        }
         JobStatus::Failed(_) => Line::from(vec![
             Span::styled("✗ ", theme::bad()),
             Span::raw(format!("{title}: ")),
@@ -176,12 +179,9 @@ fn result_line(
     lang: Lang,
     job: &JobRecord,
     now: Instant,
+    good: bool,
     text: Option<(&str, Style)>,
 ) -> Line<'static> {
-    let good = match &job.status {
-        JobStatus::Succeeded(result) => result_text(lang, result).1,
-        _ => false,
-    };
     let (mark, mark_style) = if good {
         ("✓ ", theme::ok())
     } else {
