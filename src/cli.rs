@@ -190,6 +190,43 @@ pub enum DbCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Validate collections (structure, documents, indexes); exit 3 when any is invalid.
+    Validate {
+        /// Only this collection.
+        #[arg(long, value_name = "NAME")]
+        collection: Option<String>,
+        /// Full validation (slower, more thorough).
+        #[arg(long)]
+        full: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compact one collection to release unused disk space (asks for confirmation).
+    Compact {
+        /// The collection to compact.
+        #[arg(long, value_name = "NAME")]
+        collection: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild every index of one collection (standalone servers only; deprecated since
+    /// MongoDB 6.0; asks for confirmation).
+    Reindex {
+        /// The collection whose indexes are rebuilt.
+        #[arg(long, value_name = "NAME")]
+        collection: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Values of `backup --type`.

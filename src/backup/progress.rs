@@ -19,6 +19,8 @@ pub enum Stage {
     Extract,
     /// Writing a set as one portable file.
     Export,
+    /// Database maintenance (validate, one collection after another).
+    Maintenance,
 }
 
 impl Stage {
@@ -31,6 +33,7 @@ impl Stage {
             Stage::Restore => "restore",
             Stage::Extract => "extract",
             Stage::Export => "export",
+            Stage::Maintenance => "maintenance",
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn scram_hint(err: Report) -> Report {
 }
 
 /// Prints rows as a table with two spaces between columns; `right` marks numeric columns.
-fn print_table(headers: &[&str], right: &[bool], rows: &[Vec<String>]) {
+pub(crate) fn print_table(headers: &[&str], right: &[bool], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

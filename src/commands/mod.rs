@@ -5,6 +5,7 @@ pub mod config_cmd;
 pub mod console;
 pub mod db_cmd;
 pub mod db_health_cmd;
+pub mod db_maint_cmd;
 pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
@@ -46,6 +47,21 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             DbCommand::Health { json, fix, yes } => {
                 db_health_cmd::run(&cli.global, json, fix, yes).await
             }
+            DbCommand::Validate {
+                collection,
+                full,
+                json,
+            } => db_maint_cmd::run_validate(&cli.global, collection, full, json).await,
+            DbCommand::Compact {
+                collection,
+                yes,
+                json,
+            } => db_maint_cmd::run_compact(&cli.global, collection, yes, json).await,
+            DbCommand::Reindex {
+                collection,
+                yes,
+                json,
+            } => db_maint_cmd::run_reindex(&cli.global, collection, yes, json).await,
         },
     }
 }

@@ -1,6 +1,7 @@
 //! Background jobs: what the console runs on the backup engine (backup, verify, restore,
 //! export, prune), their progress, throughput, ETA and outcome. No terminal code here.
 
+pub mod db;
 pub mod record;
 pub mod run;
 
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::retention::PrunePlan;
 use crate::backup::verify::{Finding, VerifyLevel};
+
+pub use db::{DbOutcome, DbTask};
 
 pub use record::{JobRecord, JobStatus};
 
@@ -78,6 +81,8 @@ pub enum JobSpec {
         /// The plan the user confirmed.
         plan: Shared<PrunePlan>,
     },
+    /// Database maintenance.
+    Db(DbTask),
 }
 
 impl JobSpec {
@@ -86,7 +91,7 @@ impl JobSpec {
         match self {
             JobSpec::Verify { id, .. } | JobSpec::Export { id, .. } => Some(id),
             JobSpec::Restore { request, .. } => Some(&request.id),
-            JobSpec::Backup | JobSpec::Prune { .. } => None,
+            JobSpec::Backup | JobSpec::Prune { .. } | JobSpec::Db(_) => None,
         }
     }
 
@@ -145,4 +150,6 @@ pub enum JobResult {
         /// Bytes freed.
         bytes_freed: u64,
     },
+    /// A maintenance task finished.
+    Db(DbOutcome),
 }

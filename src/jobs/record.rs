@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{JobId, JobResult, JobSpec};
+use super::{DbTask, JobId, JobResult, JobSpec};
 use crate::backup::progress::{Progress, Stage};
 
 /// Where a job stands.
@@ -113,18 +113,18 @@ impl JobRecord {
     }
 
     /// Whether a cancel can be honoured now without leaving anything half-done: a restore
-    /// that has started writing the database or the files must run to its end.
+    /// that has started writing the database or the files must run to its end, and of the
+    /// database tasks only validate (between collections) can stop early.
     pub fn cancellable(&self) -> bool {
         if !self.is_running() {
             return false;
         }
-        !matches!(
-            (&self.spec, self.progress.map(|p| p.stage)),
-            (
-                JobSpec::Restore { .. },
-                Some(Stage::Restore | Stage::Extract)
-            ) | (JobSpec::Prune { .. }, _)
-        )
+        match (&self.spec, self.progress.map(|p| p.stage)) {
+            (JobSpec::Restore { .. }, Some(Stage::Restore | Stage::Extract)) => false,
+            (JobSpec::Prune { .. }, _) => false,
+            (JobSpec::Db(task), _) => matches!(task, DbTask::Validate { .. }),
+            _ => true,
+        }
     }
 }
 

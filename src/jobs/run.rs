@@ -106,6 +106,9 @@ pub async fn run_job(
             .wrap_err("the export task failed")??;
             Ok(JobResult::Export { path, bytes })
         }
+        JobSpec::Db(task) => Ok(JobResult::Db(
+            super::db::run_db_task(config, task, progress, cancel).await?,
+        )),
         JobSpec::Prune { plan } => {
             let outcome = tokio::task::spawn_blocking(move || apply_prune(&backup_dir, &plan))
                 .await

@@ -3,6 +3,8 @@
 pub mod health;
 pub mod indexes;
 pub mod local_server;
+pub mod maintenance;
 pub mod monitor;
 pub mod probe;
+pub mod sample;
 pub mod stats;

@@ -6,13 +6,16 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
+use super::tabs::database::view::DatabaseAction;
 use crate::backup::inventory::BackupOverview;
 use crate::backup::progress::Progress;
 use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::snapshot::BackupsSnapshot;
 use crate::backup::verify::VerifyLevel;
 use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
+use crate::mongo::health::CheckResult;
 use crate::mongo::probe::ConnectionState;
+use crate::mongo::sample::DatabaseSample;
 use crate::system::disk::DiskSpace;
 
 /// An input to [`super::state::update`].
@@ -77,6 +80,19 @@ pub enum Action {
         /// The plan, or why there is none.
         plan: Result<Shared<RestorePlan>, String>,
     },
+    /// The Database tab's sampler finished a sample (or could not take one).
+    DatabaseSampled(Result<Box<DatabaseSample>, String>),
+    /// A navigation key of the Database tab.
+    Database(DatabaseAction),
+    /// A maintenance key of the Database tab.
+    Maintenance(MaintenanceAction),
+    /// The data health checks finished (or failed).
+    HealthChecked {
+        /// The results, or why there are none.
+        results: Result<Vec<CheckResult>, String>,
+        /// When they finished.
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.
@@ -103,6 +119,27 @@ pub enum JobAction {
     Cancel,
 }
 
+/// The maintenance keys of the Database tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaintenanceAction {
+    /// `validate` the selected collection.
+    Validate,
+    /// `validate` every collection with `full: true` (asks first).
+    ValidateAll,
+    /// `compact` the selected collection (asks first).
+    Compact,
+    /// `reIndex` the selected collection (standalone only; asks first).
+    Reindex,
+    /// Create Scandy's missing indexes (asks first).
+    CreateIndexes,
+    /// `killOp` the selected operation (asks first).
+    KillOperation,
+    /// Run the data health checks.
+    RunHealthChecks,
+    /// Apply the fix of the selected health check (asks first).
+    FixCheck,
+}
+
 /// Work that `update` asks the event loop to start.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -121,6 +158,10 @@ pub enum Command {
     CancelJob(JobId),
     /// Work out a restore plan (dry run) for the restore dialog.
     PlanRestore(Shared<RestoreRequest>),
+    /// Sample the database for the Database tab now.
+    RefreshDatabase,
+    /// Run the data health checks in the background.
+    RunHealthChecks,
 }
 
 impl From<BackupsAction> for Action {
@@ -132,5 +173,17 @@ impl From<BackupsAction> for Action {
 impl From<JobAction> for Action {
     fn from(action: JobAction) -> Action {
         Action::Job(action)
+    }
+}
+
+impl From<DatabaseAction> for Action {
+    fn from(action: DatabaseAction) -> Action {
+        Action::Database(action)
+    }
+}
+
+impl From<MaintenanceAction> for Action {
+    fn from(action: MaintenanceAction) -> Action {
+        Action::Maintenance(action)
     }
 }

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -20,10 +21,19 @@ use crate::backup::snapshot::scan_snapshot;
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
+use crate::mongo::probe::{ProbeTimeouts, connect};
+use crate::mongo::sample::{DatabaseSample, PreviousCounters, sample_database};
 use crate::system::disk::disk_space;
+use crate::ui::tab::Tab;
 
 /// How often the backup directory's free space is measured.
 pub const DISK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How often the Database tab is sampled while it is shown.
+pub const DATABASE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Longest time one database sample may take before it is reported as failed.
+pub const SAMPLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Everything the console needs to start.
 #[derive(Debug, Clone)]
@@ -65,9 +75,13 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let wake = Arc::new(Notify::new());
     let rescan = Arc::new(Notify::new());
     let mut runner = JobRunner::new(ctx.config.clone(), tx.clone());
+    let refresh_database = Arc::new(Notify::new());
+    let database_visible = Arc::new(AtomicBool::new(false));
     let effects = Effects {
         wake: wake.clone(),
         rescan: rescan.clone(),
+        refresh_database: refresh_database.clone(),
+        database_visible: database_visible.clone(),
     };
     let mut tasks = vec![
         spawn_supervised("terminal input", tx.clone(), run_input(tx.clone())),
@@ -85,6 +99,19 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             "backup directory space",
             tx.clone(),
             watch_backup_space(ctx.install.backup_dir.clone(), tx.clone(), rescan.clone()),
+        ),
+        spawn_supervised(
+            "database sampler",
+            tx.clone(),
+            watch_database(
+                DatabaseTarget {
+                    uri: ctx.mongo_uri.clone(),
+                    database: ctx.config.mongo.database.clone(),
+                },
+                tx.clone(),
+                refresh_database,
+                database_visible,
+            ),
         ),
     ];
     match ctx.debug_panic.as_deref() {
@@ -135,16 +162,24 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 struct Effects {
     wake: Arc<Notify>,
     rescan: Arc<Notify>,
+    refresh_database: Arc<Notify>,
+    database_visible: Arc<AtomicBool>,
 }
 
 fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobRunner) {
-    for command in update(state, action) {
+    let commands = update(state, action);
+    effects
+        .database_visible
+        .store(state.tab == Tab::Database, Ordering::Relaxed);
+    for command in commands {
         match command {
             Command::WakeMongoMonitor => effects.wake.notify_one(),
             Command::RescanBackups => effects.rescan.notify_one(),
             Command::StartJob { id, spec } => runner.start(id, spec),
             Command::CancelJob(id) => runner.cancel(id),
             Command::PlanRestore(request) => runner.plan_restore(request),
+            Command::RefreshDatabase => effects.refresh_database.notify_one(),
+            Command::RunHealthChecks => runner.run_health_checks(),
         }
     }
 }
@@ -187,6 +222,77 @@ async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>, rescan: A
             _ = tokio::time::sleep(DISK_INTERVAL) => {}
             _ = rescan.notified() => {}
         }
+    }
+}
+
+/// Which database the Database tab samples (the URI is never displayed).
+struct DatabaseTarget {
+    uri: String,
+    database: String,
+}
+
+/// Samples the database every [`DATABASE_INTERVAL`] while the Database tab is shown, and at
+/// once when asked to.
+async fn watch_database(
+    target: DatabaseTarget,
+    tx: UnboundedSender<Action>,
+    refresh: Arc<Notify>,
+    visible: Arc<AtomicBool>,
+) {
+    let mut client = None;
+    let mut previous = None;
+    loop {
+        if visible.load(Ordering::Relaxed) {
+            let sample = sample_once(&target, &mut client, &mut previous).await;
+            if sample.is_err() {
+                client = None;
+                previous = None;
+            }
+            if tx.send(Action::DatabaseSampled(sample)).is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DATABASE_INTERVAL) => {}
+            _ = refresh.notified() => {}
+        }
+    }
+}
+
+async fn sample_once(
+    target: &DatabaseTarget,
+    client: &mut Option<mongodb::Client>,
+    previous: &mut Option<PreviousCounters>,
+) -> Result<Box<DatabaseSample>, String> {
+    if client.is_none() {
+        let connected = connect(&target.uri, ProbeTimeouts::default())
+            .await
+            .map_err(|failure| failure.detail)?;
+        *client = Some(connected);
+    }
+    let Some(client) = client.as_ref() else {
+        return Err("no client".into());
+    };
+    match tokio::time::timeout(
+        SAMPLE_TIMEOUT,
+        sample_database(client, &target.database, previous),
+    )
+    .await
+    {
+        Ok(Ok(sample)) => Ok(Box::new(sample)),
+        Ok(Err(err)) => Err(redact_secrets(&target.uri, format!("{err:#}"))),
+        Err(_) => Err(format!(
+            "no complete answer within {} s",
+            SAMPLE_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// Removes the URI's password from a message, should a driver error quote it.
+fn redact_secrets(uri: &str, message: String) -> String {
+    match crate::mongo::probe::password_of(uri) {
+        Some(password) if !password.is_empty() => message.replace(&password, "****"),
+        _ => message,
     }
 }
 

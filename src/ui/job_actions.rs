@@ -13,7 +13,7 @@ use super::state::State;
 use crate::backup::progress::Progress;
 use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::retention::{parent_map, plan_prune_with_parents};
-use crate::jobs::{JobId, JobRecord, JobSpec, JobStatus, Shared};
+use crate::jobs::{DbTask, JobId, JobRecord, JobSpec, JobStatus, Shared};
 
 /// Starts `spec` as the next job.
 pub fn start_job(state: &mut State, spec: JobSpec) -> Vec<Command> {
@@ -175,13 +175,22 @@ pub fn on_progress(state: &mut State, id: JobId, progress: Progress, at: Instant
     Vec::new()
 }
 
-/// The end of job `id`; the backup directory is read again at once.
+/// The end of job `id`: the backup directory is read again at once; after a maintenance
+/// job the database is sampled again, after a health fix the checks run again.
 pub fn on_finished(state: &mut State, id: JobId, status: JobStatus, at: Instant) -> Vec<Command> {
-    if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
-        job.finish(status, at);
-        state.dirty = true;
+    let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) else {
+        return vec![Command::RescanBackups];
+    };
+    job.finish(status, at);
+    state.dirty = true;
+    match &job.spec {
+        JobSpec::Db(DbTask::HealthFix { .. }) => {
+            state.health = crate::ui::state::HealthStatus::Running;
+            vec![Command::RefreshDatabase, Command::RunHealthChecks]
+        }
+        JobSpec::Db(_) => vec![Command::RefreshDatabase],
+        _ => vec![Command::RescanBackups],
     }
-    vec![Command::RescanBackups]
 }
 
 /// The dry-run plan for the open restore dialog arrived (or failed).

@@ -1,4 +1,4 @@
-//! Runs jobs and restore dry runs as tasks of the event loop; their progress and outcome
+//! Runs jobs, restore dry runs and the data health checks as tasks of the event loop; their progress and outcome
 //! come back as actions. Cancel tokens are kept here, never in the pure state.
 
 use std::collections::HashMap;
@@ -12,9 +12,11 @@ use tokio_util::sync::CancellationToken;
 use super::action::Action;
 use crate::backup::progress::{Cancelled, Progress, Stage};
 use crate::backup::restore::RestoreRequest;
+use crate::commands::db_cmd::connect_db;
 use crate::config::Config;
 use crate::jobs::run::{ProgressSink, plan, run_job};
 use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
+use crate::mongo::health::run_checks;
 
 /// Least time between two progress actions of one job (stage changes always pass).
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -79,6 +81,25 @@ impl JobRunner {
             let _ = tx.send(Action::RestorePlanned {
                 request,
                 plan: result,
+            });
+        });
+    }
+
+    /// Runs the data health checks in the background.
+    pub fn run_health_checks(&self) {
+        let config = self.config.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let results = async {
+                let client = connect_db(&config).await?;
+                let db = client.database(&config.mongo.database);
+                run_checks(&db, chrono::Local::now().naive_local()).await
+            }
+            .await
+            .map_err(|err| format!("{err:#}"));
+            let _ = tx.send(Action::HealthChecked {
+                results,
+                at: chrono::Utc::now(),
             });
         });
     }

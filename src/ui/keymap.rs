@@ -2,9 +2,10 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, JobAction};
+use super::action::{Action, JobAction, MaintenanceAction};
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
+use super::tabs::database::view::{DatabaseAction, DbPane};
 use super::widgets::table::Movement;
 use crate::backup::verify::VerifyLevel;
 use crate::i18n::{Lang, Msg};
@@ -163,7 +164,111 @@ pub fn keymap() -> Vec<KeyBinding> {
             .into_iter()
             .map(|(code, action, help)| on_tab(Tab::Backups, code, action, help)),
     );
+    map.extend(
+        database_bindings()
+            .into_iter()
+            .map(|(code, action, help)| on_tab(Tab::Database, code, action, help)),
+    );
     map
+}
+
+/// The Database tab's keys.
+fn database_bindings() -> Vec<(KeyCode, Action, Msg)> {
+    let nav = |m: Movement| Action::from(DatabaseAction::Move(m));
+    vec![
+        (KeyCode::Char('j'), nav(Movement::Down), Msg::HelpRowDown),
+        (KeyCode::Down, nav(Movement::Down), Msg::HelpRowDown),
+        (KeyCode::Char('k'), nav(Movement::Up), Msg::HelpRowUp),
+        (KeyCode::Up, nav(Movement::Up), Msg::HelpRowUp),
+        (
+            KeyCode::PageDown,
+            nav(Movement::PageDown),
+            Msg::HelpPageDown,
+        ),
+        (KeyCode::PageUp, nav(Movement::PageUp), Msg::HelpPageUp),
+        (KeyCode::Home, nav(Movement::Home), Msg::HelpFirstRow),
+        (KeyCode::End, nav(Movement::End), Msg::HelpLastRow),
+        (
+            KeyCode::Right,
+            DatabaseAction::NextPane.into(),
+            Msg::HelpDbNextPane,
+        ),
+        (
+            KeyCode::Left,
+            DatabaseAction::PreviousPane.into(),
+            Msg::HelpDbPrevPane,
+        ),
+        (
+            KeyCode::Char('d'),
+            DatabaseAction::Show(DbPane::Collections).into(),
+            Msg::HelpDbCollections,
+        ),
+        (
+            KeyCode::Char('o'),
+            DatabaseAction::Show(DbPane::Operations).into(),
+            Msg::HelpDbOperations,
+        ),
+        (
+            KeyCode::Char('h'),
+            DatabaseAction::Show(DbPane::Health).into(),
+            Msg::HelpDbHealth,
+        ),
+        (
+            KeyCode::Char('s'),
+            DatabaseAction::CycleSort.into(),
+            Msg::HelpSortColumn,
+        ),
+        (
+            KeyCode::Char('S'),
+            DatabaseAction::FlipSort.into(),
+            Msg::HelpSortFlip,
+        ),
+        (
+            KeyCode::Char('v'),
+            MaintenanceAction::Validate.into(),
+            Msg::HelpDbValidate,
+        ),
+        (
+            KeyCode::Char('V'),
+            MaintenanceAction::ValidateAll.into(),
+            Msg::HelpDbValidateAll,
+        ),
+        (
+            KeyCode::Char('C'),
+            MaintenanceAction::Compact.into(),
+            Msg::HelpDbCompact,
+        ),
+        (
+            KeyCode::Char('I'),
+            MaintenanceAction::Reindex.into(),
+            Msg::HelpDbReindex,
+        ),
+        (
+            KeyCode::Char('m'),
+            MaintenanceAction::CreateIndexes.into(),
+            Msg::HelpDbCreateIndexes,
+        ),
+        (
+            KeyCode::Char('K'),
+            MaintenanceAction::KillOperation.into(),
+            Msg::HelpDbKill,
+        ),
+        (
+            KeyCode::Char('H'),
+            MaintenanceAction::RunHealthChecks.into(),
+            Msg::HelpDbRunHealth,
+        ),
+        (
+            KeyCode::Char('F'),
+            MaintenanceAction::FixCheck.into(),
+            Msg::HelpDbFix,
+        ),
+        (
+            KeyCode::Char('c'),
+            JobAction::Cancel.into(),
+            Msg::HelpCancelJob,
+        ),
+    ]
 }
 
 fn matches(binding: &KeyBinding, key: &KeyEvent) -> bool {
@@ -205,6 +310,8 @@ pub fn key_label(binding: &KeyBinding) -> String {
         KeyCode::Enter => "Enter".into(),
         KeyCode::Up => "↑".into(),
         KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
         other => format!("{other:?}"),
     }
 }

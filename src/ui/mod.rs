@@ -2,10 +2,13 @@
 
 pub mod action;
 pub mod app;
+pub mod db_actions;
 pub mod dialogs;
 pub mod event;
 pub mod job_actions;
+pub mod job_list;
 pub mod job_runner;
+pub mod job_text;
 pub mod keymap;
 pub mod popups;
 pub mod render;

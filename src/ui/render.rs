@@ -26,6 +26,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     match state.tab {
         Tab::Overview => tabs::overview::draw(frame, body, state),
         Tab::Backups => tabs::backups::draw(frame, body, state),
+        Tab::Database => tabs::database::draw(frame, body, state),
         other => tabs::placeholder::draw(frame, body, state, other),
     }
     draw_status_line(frame, status, state);

@@ -6,18 +6,22 @@ use std::time::{Duration, Instant};
 use crossterm::event::{MouseButton, MouseEventKind};
 
 use super::action::{Action, Command};
+use super::db_actions;
 use super::dialogs::Dialog;
 use super::job_actions;
 use super::keymap;
 use super::tab::Tab;
 use super::tabs::backups::view::{BackupsView, page_rows, visible_sets};
+use super::tabs::database::view::DatabaseView;
 use crate::backup::inventory::BackupOverview;
 use crate::backup::retention::RetentionPolicy;
 use crate::backup::snapshot::BackupsSnapshot;
 use crate::config::ValueSource;
 use crate::i18n::Lang;
 use crate::jobs::{JobId, JobRecord};
+use crate::mongo::health::CheckResult;
 use crate::mongo::probe::ConnectionState;
+use crate::mongo::sample::DatabaseSample;
 use crate::system::disk::DiskSpace;
 
 /// What kind of install the console is looking at.
@@ -52,6 +56,35 @@ pub struct InstallSummary {
     pub backup_dir: PathBuf,
 }
 
+/// Where the data health checks of the Database tab stand.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum HealthStatus {
+    /// Not run in this session.
+    #[default]
+    NotRun,
+    /// Running now.
+    Running,
+    /// Finished.
+    Done {
+        /// One result per check.
+        results: Vec<CheckResult>,
+        /// When they finished.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Could not run.
+    Failed(String),
+}
+
+impl HealthStatus {
+    /// The results of the last run, if it finished.
+    pub fn results(&self) -> &[CheckResult] {
+        match self {
+            HealthStatus::Done { results, .. } => results,
+            _ => &[],
+        }
+    }
+}
+
 /// The whole console state; render functions read it, only `update` writes it.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -73,6 +106,14 @@ pub struct State {
     pub inventory: Option<Result<BackupsSnapshot, String>>,
     /// Filter, sort, selection and scroll of the Backups tab.
     pub backups_view: BackupsView,
+    /// Latest sample for the Database tab (None until the first one).
+    pub database: Option<Result<Box<DatabaseSample>, String>>,
+    /// Pane, sort and selections of the Database tab.
+    pub database_view: DatabaseView,
+    /// The data health checks.
+    pub health: HealthStatus,
+    /// A short notice on the Database tab (why a key did nothing), until the next key.
+    pub database_notice: Option<String>,
     /// Failures of background tasks not yet dismissed (oldest first).
     pub errors: Vec<(String, String)>,
     /// Jobs started in this session, oldest first.
@@ -108,6 +149,10 @@ impl State {
             backups: None,
             inventory: None,
             backups_view: BackupsView::default(),
+            database: None,
+            database_view: DatabaseView::default(),
+            health: HealthStatus::NotRun,
+            database_notice: None,
             errors: Vec::new(),
             jobs: Vec::new(),
             next_job: 0,
@@ -132,6 +177,14 @@ impl State {
             .snapshot()
             .map_or(0, |s| visible_sets(s, &self.backups_view).len());
         page_rows(self.size, rows)
+    }
+
+    /// The latest Database tab sample, when the last one succeeded.
+    pub fn sample(&self) -> Option<&DatabaseSample> {
+        self.database
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|b| b.as_ref())
     }
 
     /// Whole seconds until the next MongoDB attempt, when it is unreachable.
@@ -168,6 +221,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             }
             if state.dialog.is_some() {
                 return job_actions::on_dialog_key(state, &key);
+            }
+            if state.database_notice.take().is_some() {
+                state.dirty = true;
             }
             match keymap::action_in(state.tab, &key) {
                 Some(mapped) => update(state, mapped),
@@ -258,6 +314,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         Action::RestorePlanned { request, plan } => {
             job_actions::on_restore_planned(state, request, plan)
         }
+        Action::DatabaseSampled(sample) => db_actions::on_sample(state, sample),
+        Action::Database(action) => db_actions::on_navigation(state, action),
+        Action::Maintenance(action) => db_actions::on_maintenance(state, action),
+        Action::HealthChecked { results, at } => db_actions::on_health_checked(state, results, at),
         Action::TaskFailed { task, message } => {
             state.errors.push((task, message));
             state.dirty = true;
@@ -267,11 +327,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
 }
 
 fn select(state: &mut State, tab: Tab) -> Vec<Command> {
-    if state.tab != tab {
-        state.tab = tab;
-        state.dirty = true;
+    if state.tab == tab {
+        return Vec::new();
     }
-    Vec::new()
+    state.tab = tab;
+    state.dirty = true;
+    if tab == Tab::Database {
+        vec![Command::RefreshDatabase]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Brand text drawn left of the tabs.

@@ -1,4 +1,5 @@
-//! Modal dialogs of the console: restore, export, prune, cancel and quit confirmations.
+//! Modal dialogs of the console: restore, export, prune, maintenance, cancel and quit
+//! confirmations.
 //! While one is open it receives every key (Ctrl-C still quits).
 
 pub mod restore_form;
@@ -45,6 +46,23 @@ pub enum Dialog {
         /// How many jobs are running.
         running: usize,
     },
+    /// Confirm a maintenance job: what it does, what it blocks, the exact statements.
+    Confirm(Box<Confirmation>),
+}
+
+/// The content of a [`Dialog::Confirm`], worded when it opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirmation {
+    /// Dialog title.
+    pub title: String,
+    /// What will happen, one paragraph per entry.
+    pub lines: Vec<String>,
+    /// What it blocks or risks, if anything.
+    pub warning: Option<String>,
+    /// Exact statements that will run (mongosh), shown verbatim.
+    pub statements: Vec<String>,
+    /// The job started on "yes".
+    pub spec: JobSpec,
 }
 
 /// What a key in a dialog asks the console to do.
@@ -123,6 +141,15 @@ impl Dialog {
             Dialog::CancelJob { id } => {
                 if yes(key) {
                     DialogOutcome::CancelJob(*id)
+                } else if no(key) {
+                    DialogOutcome::Close
+                } else {
+                    DialogOutcome::Stay
+                }
+            }
+            Dialog::Confirm(confirmation) => {
+                if yes(key) {
+                    DialogOutcome::Start(confirmation.spec.clone())
                 } else if no(key) {
                     DialogOutcome::Close
                 } else {

@@ -13,11 +13,12 @@ use crate::i18n::{Lang, Msg};
 use crate::jobs::JobId;
 use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
-use crate::ui::dialogs::Dialog;
 use crate::ui::dialogs::text_input::TextInput;
+use crate::ui::dialogs::{Confirmation, Dialog};
 use crate::ui::render::centered;
 use crate::ui::state::State;
 use crate::ui::theme;
+use crate::ui::widgets::wrap::wrap;
 
 /// Draws `dialog` (any but the restore dialog) over `area`.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
@@ -31,6 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
             prune_lines(lang, plan, *scroll, room, now)
         }
         Dialog::CancelJob { id } => cancel_lines(lang, state, *id),
+        Dialog::Confirm(confirmation) => confirmation_lines(lang, confirmation, area.width),
         Dialog::Quit { running } => (
             Msg::QuitTitle.text(lang).to_string(),
             vec![
@@ -162,7 +164,7 @@ fn cancel_lines(lang: Lang, state: &State, id: JobId) -> Parts {
         .jobs
         .iter()
         .find(|j| j.id == id)
-        .map(|j| crate::ui::tabs::backups::jobs::job_title(lang, j))
+        .map(|j| crate::ui::job_text::job_title(lang, j))
         .unwrap_or_default();
     (
         Msg::CancelTitle.text(lang).to_string(),
@@ -172,6 +174,38 @@ fn cancel_lines(lang: Lang, state: &State, id: JobId) -> Parts {
             Line::raw(""),
             Line::styled(Msg::YesNo.text(lang), theme::muted()),
         ],
+        theme::warn(),
+    )
+}
+
+fn confirmation_lines(lang: Lang, confirmation: &Confirmation, width: u16) -> Parts {
+    let width = usize::from(width.saturating_sub(8)).clamp(30, 90);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for paragraph in &confirmation.lines {
+        for part in wrap(&escape_controls(paragraph), width) {
+            lines.push(Line::raw(part));
+        }
+    }
+    if let Some(warning) = &confirmation.warning {
+        lines.push(Line::raw(""));
+        for part in wrap(&format!("⚠ {}", escape_controls(warning)), width) {
+            lines.push(Line::styled(part, theme::warn()));
+        }
+    }
+    if !confirmation.statements.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(Msg::DbStatements.text(lang), theme::muted()));
+        for statement in &confirmation.statements {
+            for part in wrap(&escape_controls(statement), width.saturating_sub(2)) {
+                lines.push(Line::styled(format!("  {part}"), theme::label()));
+            }
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(Msg::YesNo.text(lang), theme::muted()));
+    (
+        escape_controls(&confirmation.title).into_owned(),
+        lines,
         theme::warn(),
     )
 }

@@ -3,7 +3,6 @@
 
 pub mod columns;
 pub mod detail;
-pub mod jobs;
 pub mod view;
 
 use chrono::Utc;
@@ -31,11 +30,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let lang = state.lang;
     let [header, rest] =
         Layout::vertical([Constraint::Length(HEADER_LINES), Constraint::Min(0)]).areas(area);
-    let jobs_height = jobs::height(state).min(rest.height / 3 + 1);
+    let jobs_height = crate::ui::job_list::height(state).min(rest.height / 3 + 1);
     let [rest, jobs_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(jobs_height)]).areas(rest);
     if jobs_height > 0 {
-        jobs::draw(frame, jobs_area, state);
+        crate::ui::job_list::draw(frame, jobs_area, state);
     }
     let snapshot = match &state.inventory {
         None => {

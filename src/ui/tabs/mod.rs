@@ -1,6 +1,7 @@
 //! One module per tab.
 
 pub mod backups;
+pub mod database;
 pub mod overview;
 pub mod overview_backups;
 pub mod placeholder;

@@ -192,7 +192,7 @@ fn mongo_lines(state: &State, width: u16) -> Vec<Line<'static>> {
                 &attempt.to_string(),
                 plain,
             );
-            if let Some(hint) = hint_for(failure.kind) {
+            if let Some(hint) = failure_hint(failure.kind) {
                 field(
                     &mut lines,
                     width,
@@ -223,7 +223,8 @@ pub fn source_text(lang: Lang, source: &ValueSource) -> String {
     }
 }
 
-fn hint_for(kind: FailureKind) -> Option<Msg> {
+/// The hint shown under a connection failure of `kind`, if there is one.
+pub fn failure_hint(kind: FailureKind) -> Option<Msg> {
     match kind {
         FailureKind::Refused => Some(Msg::HintRefused),
         FailureKind::Timeout => Some(Msg::HintTimeout),

@@ -1,4 +1,4 @@
-//! The job list on the Backups tab: running jobs with a progress bar, throughput and ETA,
+//! The job list on the Backups and Database tabs: running jobs with a progress bar, throughput and ETA,
 //! finished ones with their outcome and messages, newest first.
 
 use std::time::Instant;
@@ -9,13 +9,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::backup::progress::{Progress, Stage};
-use crate::backup::verify::VerifyLevel;
+use crate::backup::progress::Progress;
 use crate::i18n::{Lang, Msg};
 use crate::jobs::record::clock;
-use crate::jobs::{JobRecord, JobResult, JobSpec, JobStatus};
+use crate::jobs::{JobRecord, JobSpec, JobStatus};
 use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
+use crate::ui::job_text::{item_unit, job_title, result_text, stage_text};
 use crate::ui::state::State;
 use crate::ui::theme;
 use crate::ui::widgets::wrap::wrap;
@@ -104,35 +104,6 @@ fn job_lines(lang: Lang, job: &JobRecord, now: Instant, width: usize) -> Vec<Lin
     lines
 }
 
-/// "#3 verify (deep) ID" and the like.
-pub fn job_title(lang: Lang, job: &JobRecord) -> String {
-    let what = match &job.spec {
-        JobSpec::Backup => Msg::JobBackup.text(lang).to_string(),
-        JobSpec::Verify { id, level } => Msg::JobVerify.fill(
-            lang,
-            &[
-                match level {
-                    VerifyLevel::Quick => Msg::BkLevelQuick.text(lang),
-                    VerifyLevel::Deep => Msg::BkLevelDeep.text(lang),
-                },
-                id,
-            ],
-        ),
-        JobSpec::Restore { request, plan } => {
-            let target = plan
-                .database
-                .as_ref()
-                .map(|d| d.target.clone())
-                .or_else(|| plan.files.as_ref().map(|f| f.target.display().to_string()))
-                .unwrap_or_default();
-            Msg::JobRestore.fill(lang, &[&request.id, &target])
-        }
-        JobSpec::Export { id, out } => Msg::JobExport.fill(lang, &[id, &out.display().to_string()]),
-        JobSpec::Prune { plan } => Msg::JobPrune.fill(lang, &[&plan.remove.len().to_string()]),
-    };
-    escape_controls(&format!("#{} {what}", job.id)).into_owned()
-}
-
 fn job_line(lang: Lang, job: &JobRecord, now: Instant) -> Line<'static> {
     let title = job_title(lang, job);
     let elapsed = clock(job.elapsed(now));
@@ -163,7 +134,7 @@ fn job_line(lang: Lang, job: &JobRecord, now: Instant) -> Line<'static> {
         JobStatus::Failed(_) => Line::from(vec![
             Span::styled("✗ ", theme::bad()),
             Span::raw(format!("{title}: ")),
-            Span::styled(Msg::JobFailed.text(lang), theme::bad()),
+            Span::styled(failed_text(lang, job), theme::bad()),
             Span::styled(format!(" · {elapsed}"), theme::muted()),
         ]),
         JobStatus::Cancelled => Line::from(vec![
@@ -244,82 +215,11 @@ fn progress_spans(lang: Lang, job: &JobRecord, p: &Progress, now: Instant) -> Ve
     spans
 }
 
-fn stage_text(lang: Lang, stage: Stage) -> &'static str {
-    match stage {
-        Stage::Database => Msg::StageDatabase.text(lang),
-        Stage::Files => Msg::StageFiles.text(lang),
-        Stage::Verify => Msg::StageVerify.text(lang),
-        Stage::Restore => Msg::StageRestore.text(lang),
-        Stage::Extract => Msg::StageExtract.text(lang),
-        Stage::Export => Msg::StageExport.text(lang),
-    }
-}
-
-fn item_unit(lang: Lang, stage: Stage) -> &'static str {
-    match stage {
-        Stage::Database | Stage::Restore => Msg::UnitDocuments.text(lang),
-        Stage::Files | Stage::Extract => Msg::UnitFiles.text(lang),
-        Stage::Verify | Stage::Export => Msg::UnitItems.text(lang),
-    }
-}
-
-/// The outcome of a finished job in words, and whether it is good news.
-fn result_text(lang: Lang, result: &JobResult) -> (String, bool) {
-    match result {
-        JobResult::Backup { id, notes } => {
-            let mut text = Msg::JobBackupDone.fill(lang, &[id]);
-            if !notes.is_empty() {
-                text.push_str(&format!(" ({})", notes.join("; ")));
-            }
-            (text, true)
-        }
-        JobResult::Verify { findings, .. } if findings.is_empty() => {
-            (Msg::JobVerifyOk.text(lang).to_string(), true)
-        }
-        JobResult::Verify { findings, .. } => {
-            let first = &findings[0];
-            (
-                Msg::JobVerifyFailed.fill(
-                    lang,
-                    &[&findings.len().to_string(), &first.subject, &first.message],
-                ),
-                false,
-            )
-        }
-        JobResult::Restore {
-            safety_backup,
-            collections,
-            documents,
-            files_written,
-            files_overwritten,
-        } => {
-            let mut text = Msg::JobRestoreDone.fill(
-                lang,
-                &[
-                    &collections.to_string(),
-                    &documents.to_string(),
-                    &files_written.to_string(),
-                    &files_overwritten.to_string(),
-                ],
-            );
-            if let Some(safety) = safety_backup {
-                text.push_str(&Msg::JobSafetyBackup.fill(lang, &[safety]));
-            }
-            (text, true)
-        }
-        JobResult::Export { path, bytes } => (
-            Msg::JobExportDone.fill(lang, &[&path.display().to_string(), &human_bytes(*bytes)]),
-            true,
-        ),
-        JobResult::Prune {
-            removed,
-            bytes_freed,
-        } => (
-            Msg::JobPruneDone.fill(
-                lang,
-                &[&removed.len().to_string(), &human_bytes(*bytes_freed)],
-            ),
-            true,
-        ),
+/// "failed; nothing half-done was kept" for backup jobs, plain "failed" for maintenance
+/// (the server either ran the command or refused it).
+fn failed_text(lang: Lang, job: &JobRecord) -> &'static str {
+    match job.spec {
+        JobSpec::Db(_) => Msg::JobDbFailed.text(lang),
+        _ => Msg::JobFailed.text(lang),
     }
 }
