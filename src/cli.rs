@@ -132,6 +132,8 @@ pub enum Command {
     },
     /// Remove backup sets the retention policy no longer keeps (7 days, 4 weeks, 12 months).
     Prune(PruneArgs),
+    /// Show the newest entries of Scandy's logs (tracebacks joined), merged by time.
+    Logs(LogsArgs),
     /// List backup sets.
     List {
         /// Machine-readable output.
@@ -146,6 +148,37 @@ pub enum Command {
     },
     /// MongoDB statistics and index checks.
     Db(DbArgs),
+}
+
+/// Flags of `scandyctl logs`.
+#[derive(Debug, Args, Clone)]
+pub struct LogsArgs {
+    /// Keep printing new entries as they are written (across log rotations) until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Only sources whose name contains this text (e.g. `app`, `security`, `auto_backup`).
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// Only entries at or above this level (debug, info, warning, error, critical).
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only entries since a time: `30m`, `1h`, `2d` ago, or `2025-07-31 21:00`.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only entries matching this regular expression, case-insensitive (message, logger and
+    /// traceback lines).
+    #[arg(long, value_name = "RE")]
+    pub grep: Option<String>,
+    /// How many entries to show before following.
+    #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
+    pub lines: usize,
+    /// Read the whole current files and print only the number of matching entries (like
+    /// `grep -c`, but tracebacks count once).
+    #[arg(long, conflicts_with = "follow")]
+    pub count: bool,
+    /// One JSON object per entry (JSON Lines).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `scandyctl db`.

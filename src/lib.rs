@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod exit;
 pub mod i18n;
 pub mod jobs;
+pub mod logs;
 pub mod mongo;
 pub mod sanitize;
 pub mod system;

@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 19] = [
+const ALL_KEYS: [&str; 22] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -108,7 +108,10 @@ const ALL_KEYS: [&str; 19] = [
     "backup.recipients",
     "backup.recipients_file",
     "backup.uploads",
+    "logs.docker_containers",
     "logs.files",
+    "logs.journal_units",
+    "logs.max_entries",
     "mongo.database",
     "mongo.uri",
     "scandy.env_file",

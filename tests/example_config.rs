@@ -8,7 +8,12 @@ use scandyctl::config::{CliOverrides, Config, LoadContext, LoadedConfig, ValueSo
 use scandyctl::discovery::SearchPaths;
 
 /// Optional keys that are unset by default; the example lists them as `# key = ...` lines.
-const COMMENTED_OUT: [&str; 2] = ["backup.identity", "backup.recipients_file"];
+const COMMENTED_OUT: [&str; 4] = [
+    "backup.identity",
+    "backup.recipients_file",
+    "logs.docker_containers",
+    "logs.journal_units",
+];
 
 fn example_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scandyctl.example.toml")
@@ -79,7 +84,7 @@ fn example_config_loads_and_matches_the_defaults() {
         "{:?}",
         loaded.sources.keys()
     );
-    assert_eq!(loaded.sources.len(), 19, "{:?}", loaded.sources.keys());
+    assert_eq!(loaded.sources.len(), 22, "{:?}", loaded.sources.keys());
     let text = std::fs::read_to_string(&example).unwrap();
     let commented = commented_out_keys(&text);
     assert_eq!(
@@ -119,5 +124,7 @@ fn example_config_commented_out_keys_are_valid_when_enabled() {
     let mut expected = Config::default();
     expected.backup.recipients_file = Some(dir.path().join("backup-recipients.txt"));
     expected.backup.identity = Some(PathBuf::from("/etc/scandyctl/backup-identity.txt"));
+    expected.logs.journal_units = vec!["scandy.service".into()];
+    expected.logs.docker_containers = vec!["scandy-app-scandy".into()];
     assert_eq!(loaded.config, expected);
 }

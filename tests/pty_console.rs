@@ -49,11 +49,11 @@ fn unreachable_mongo_tabs_help_and_quit() {
     assert!(screen.contains("nothing listens on that port"), "{screen}");
 
     session.send(b"2");
-    session.wait_for_text("Logs: not available yet", Duration::from_secs(2));
+    session.wait_for_text("No log files found", Duration::from_secs(2));
     session.send(b"\t");
     session.wait_for_text("System: not available yet", Duration::from_secs(2));
     session.send(b"\x1b[Z"); // Shift-Tab
-    session.wait_for_text("Logs: not available yet", Duration::from_secs(2));
+    session.wait_for_text("No log files found", Duration::from_secs(2));
     session.send(b"?");
     let help = session.wait_for_text("Keys", Duration::from_secs(2));
     assert!(

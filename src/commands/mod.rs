@@ -9,6 +9,7 @@ pub mod db_maint_cmd;
 pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
+pub mod logs_cmd;
 pub mod progress_line;
 pub mod prune_cmd;
 pub mod restore_cmd;
@@ -35,6 +36,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Export { id, out } => inventory_cmd::run_export(&cli.global, &id, &out),
         Command::Import { file } => inventory_cmd::run_import(&cli.global, &file),
         Command::Prune(args) => prune_cmd::run(&cli.global, &args),
+        Command::Logs(args) => logs_cmd::run(&cli.global, &args).await,
         Command::List { json } => inventory_cmd::run_list(&cli.global, json),
         Command::Status { json } => inventory_cmd::run_status(&cli.global, json),
         Command::Db(args) => match args.command {

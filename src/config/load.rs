@@ -8,7 +8,7 @@ use super::error::{ConfigError, os_reason};
 use super::file::{self, FileSettings};
 use super::recipients::{check_age_recipient, parse_recipients_file};
 use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
-use super::{CliOverrides, Config, LanguageSetting, ValueSource};
+use super::{CliOverrides, Config, LanguageSetting, LogsSection, ValueSource};
 use crate::backup::retention::RetentionPolicy;
 use crate::discovery::{self, Install, InstallKind, SearchPaths};
 
@@ -202,14 +202,17 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
     );
     loaded.config.logs.files = files;
     loaded.sources.insert("logs.files".into(), source);
+    command_log_sources(&mut loaded, &list_from_file);
 
     if let (Some(settings), Some(source)) = (&settings, &file_source) {
         backup_encryption(settings, source, &file_dir, &mut loaded)?;
         backup_retention(settings, source, &mut loaded)?;
+        logs_max_entries(settings, source, &mut loaded)?;
     }
     for key in BACKUP_ENCRYPTION_KEYS
         .into_iter()
         .chain(BACKUP_RETENTION_KEYS)
+        .chain(["logs.max_entries"])
     {
         loaded
             .sources
@@ -304,6 +307,72 @@ fn backup_retention(
                 .into(),
         ));
     }
+    Ok(())
+}
+
+/// `logs.journal_units` and `logs.docker_containers`: config file, else what the install
+/// uses — the systemd unit of a native install, the containers of a docker install.
+fn command_log_sources(
+    loaded: &mut LoadedConfig,
+    list_from_file: &dyn Fn(&str) -> Layer<Vec<String>>,
+) {
+    let install = loaded.install.as_ref();
+    let unit = install
+        .filter(|i| i.kind == InstallKind::Native)
+        .and_then(|i| i.service_unit.as_ref())
+        .and_then(|u| u.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let containers = install
+        .filter(|i| i.kind != InstallKind::Native)
+        .map(|i| i.containers.clone())
+        .unwrap_or_default();
+    let discovered = |detail: &str| ValueSource::Discovery {
+        detail: detail.to_string(),
+    };
+    let (units, source) = match list_from_file("logs.journal_units") {
+        Some(layer) => layer,
+        None => match unit {
+            Some(unit) => (vec![unit], discovered("the install's systemd unit")),
+            None => (Vec::new(), ValueSource::Default),
+        },
+    };
+    loaded.config.logs.journal_units = units;
+    loaded.sources.insert("logs.journal_units".into(), source);
+    let (names, source) = match list_from_file("logs.docker_containers") {
+        Some(layer) => layer,
+        None if !containers.is_empty() => (containers, discovered("the compose file's containers")),
+        None => (Vec::new(), ValueSource::Default),
+    };
+    loaded.config.logs.docker_containers = names;
+    loaded
+        .sources
+        .insert("logs.docker_containers".into(), source);
+}
+
+/// `logs.max_entries` (config file only): a whole number within the allowed range.
+fn logs_max_entries(
+    settings: &FileSettings,
+    source: &ValueSource,
+    loaded: &mut LoadedConfig,
+) -> Result<(), ConfigError> {
+    const KEY: &str = "logs.max_entries";
+    let Some((value, line)) = settings.integer(KEY) else {
+        return Ok(());
+    };
+    let (min, max) = (LogsSection::MIN_MAX_ENTRIES, LogsSection::MAX_MAX_ENTRIES);
+    let value = u32::try_from(value)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| {
+            invalid_value(
+                source,
+                KEY,
+                line,
+                format!("must be a whole number from {min} to {max}, found {value}"),
+            )
+        })?;
+    loaded.config.logs.max_entries = value;
+    loaded.sources.insert(KEY.into(), source.clone());
     Ok(())
 }
 

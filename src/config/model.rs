@@ -95,6 +95,25 @@ impl Default for BackupSection {
 pub struct LogsSection {
     /// Files and globs, relative to `scandy.root` unless absolute.
     pub files: Vec<String>,
+    /// Most log entries the console keeps in memory (the oldest go first).
+    pub max_entries: u32,
+    /// systemd units whose journal is followed (`journalctl -u`); from discovery on a
+    /// native install unless set.
+    #[serde(default)]
+    pub journal_units: Vec<String>,
+    /// Docker containers whose logs are followed (`docker logs`); from discovery on a docker
+    /// install unless set.
+    #[serde(default)]
+    pub docker_containers: Vec<String>,
+}
+
+impl LogsSection {
+    /// Default of `max_entries`.
+    pub const DEFAULT_MAX_ENTRIES: u32 = 200_000;
+    /// Smallest allowed `max_entries`.
+    pub const MIN_MAX_ENTRIES: u32 = 1_000;
+    /// Largest allowed `max_entries`.
+    pub const MAX_MAX_ENTRIES: u32 = 5_000_000;
 }
 
 /// `[web]` section.
@@ -137,6 +156,9 @@ impl Default for Config {
             backup: BackupSection::default(),
             logs: LogsSection {
                 files: vec!["app/logs/*.log".into(), "logs/*.log".into()],
+                max_entries: LogsSection::DEFAULT_MAX_ENTRIES,
+                journal_units: Vec::new(),
+                docker_containers: Vec::new(),
             },
             web: WebSection {
                 health_url: "http://127.0.0.1:5000/health".into(),

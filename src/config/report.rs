@@ -51,6 +51,9 @@ fn shown(config: &Config, key: &str) -> Shown {
         "backup.keep_monthly" => Shown::Int(config.backup.retention.keep_monthly),
         "backup.keep_pre_restore_days" => Shown::Int(config.backup.retention.keep_pre_restore_days),
         "logs.files" => Shown::List(config.logs.files.clone()),
+        "logs.max_entries" => Shown::Int(config.logs.max_entries),
+        "logs.journal_units" => Shown::List(config.logs.journal_units.clone()),
+        "logs.docker_containers" => Shown::List(config.logs.docker_containers.clone()),
         "web.health_url" => Shown::Str(redact_uri(&config.web.health_url)),
         "ui.language" => Shown::Str(
             match config.ui.language {

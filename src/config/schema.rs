@@ -29,7 +29,7 @@ impl KeyType {
 pub const SECTIONS: [&str; 6] = ["scandy", "mongo", "backup", "logs", "web", "ui"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 19] = [
+pub const KEYS: [(&str, KeyType); 22] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("mongo.uri", KeyType::String),
@@ -47,6 +47,9 @@ pub const KEYS: [(&str, KeyType); 19] = [
     ("backup.keep_monthly", KeyType::Integer),
     ("backup.keep_pre_restore_days", KeyType::Integer),
     ("logs.files", KeyType::StringArray),
+    ("logs.max_entries", KeyType::Integer),
+    ("logs.journal_units", KeyType::StringArray),
+    ("logs.docker_containers", KeyType::StringArray),
     ("web.health_url", KeyType::String),
     ("ui.language", KeyType::String),
 ];

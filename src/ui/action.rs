@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use super::log_actions::LogsAction;
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
 use super::tabs::database::view::DatabaseAction;
@@ -13,6 +14,7 @@ use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::snapshot::BackupsSnapshot;
 use crate::backup::verify::VerifyLevel;
 use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
+use crate::logs::watch::LogEvent;
 use crate::mongo::health::CheckResult;
 use crate::mongo::probe::ConnectionState;
 use crate::mongo::sample::DatabaseSample;
@@ -93,6 +95,12 @@ pub enum Action {
         /// When they finished.
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// The log watcher reported.
+    Log(LogEvent),
+    /// A key of the Logs tab.
+    Logs(LogsAction),
+    /// Saving log entries finished (the file and the number of entries) or failed.
+    LogsSaved(Result<(std::path::PathBuf, usize), String>),
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.
@@ -162,6 +170,17 @@ pub enum Command {
     RefreshDatabase,
     /// Run the data health checks in the background.
     RunHealthChecks,
+    /// Read older log entries.
+    LoadOlderLogs,
+    /// Write log entries to a file.
+    SaveLogs {
+        /// The file (an existing file is not overwritten).
+        path: std::path::PathBuf,
+        /// The text.
+        text: String,
+        /// How many entries it holds.
+        count: usize,
+    },
 }
 
 impl From<BackupsAction> for Action {
@@ -185,5 +204,11 @@ impl From<DatabaseAction> for Action {
 impl From<MaintenanceAction> for Action {
     fn from(action: MaintenanceAction) -> Action {
         Action::Maintenance(action)
+    }
+}
+
+impl From<LogsAction> for Action {
+    fn from(action: LogsAction) -> Action {
+        Action::Logs(action)
     }
 }

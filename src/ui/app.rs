@@ -20,11 +20,14 @@ use super::terminal::{self, RestoreGuard};
 use crate::backup::snapshot::scan_snapshot;
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::logs::sources::{command_sources, file_sources};
+use crate::logs::watch::{LogRequest, WatchSizes, watch_logs};
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
 use crate::mongo::probe::{ProbeTimeouts, connect};
 use crate::mongo::sample::{DatabaseSample, PreviousCounters, sample_database};
 use crate::system::disk::disk_space;
 use crate::ui::tab::Tab;
+use crate::ui::tabs::logs::view::{LogsView, SourceInfo};
 
 /// How often the backup directory's free space is measured.
 pub const DISK_INTERVAL: Duration = Duration::from_secs(10);
@@ -68,6 +71,20 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
         .wrap_err("cannot draw")?;
     state.retention = ctx.config.backup.retention;
     state.export_dir = ctx.export_dir.clone();
+    let log_sources = file_sources(&ctx.config);
+    let first_command = u16::try_from(log_sources.len()).unwrap_or(u16::MAX);
+    let log_commands = command_sources(&ctx.config, first_command);
+    state.logs = LogsView::new(ctx.config.logs.max_entries as usize);
+    state.logs.sources = log_sources
+        .iter()
+        .map(|s| (s.id, s.name.clone()))
+        .chain(log_commands.iter().map(|c| (c.id, c.name())))
+        .map(|(id, name)| SourceInfo {
+            id,
+            name,
+            problem: None,
+        })
+        .collect();
     state.dirty = false;
     let mut last_draw = Instant::now();
 
@@ -75,6 +92,7 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let wake = Arc::new(Notify::new());
     let rescan = Arc::new(Notify::new());
     let mut runner = JobRunner::new(ctx.config.clone(), tx.clone());
+    let (log_requests, log_request_rx) = unbounded_channel::<LogRequest>();
     let refresh_database = Arc::new(Notify::new());
     let database_visible = Arc::new(AtomicBool::new(false));
     let effects = Effects {
@@ -82,6 +100,8 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
         rescan: rescan.clone(),
         refresh_database: refresh_database.clone(),
         database_visible: database_visible.clone(),
+        log_requests,
+        tx: tx.clone(),
     };
     let mut tasks = vec![
         spawn_supervised("terminal input", tx.clone(), run_input(tx.clone())),
@@ -100,6 +120,18 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             tx.clone(),
             watch_backup_space(ctx.install.backup_dir.clone(), tx.clone(), rescan.clone()),
         ),
+        spawn_supervised("log watcher", tx.clone(), {
+            let tx = tx.clone();
+            watch_logs(
+                log_sources,
+                log_commands,
+                WatchSizes::default(),
+                log_request_rx,
+                Arc::new(move |event| {
+                    let _ = tx.send(Action::Log(event));
+                }),
+            )
+        }),
         spawn_supervised(
             "database sampler",
             tx.clone(),
@@ -164,6 +196,8 @@ struct Effects {
     rescan: Arc<Notify>,
     refresh_database: Arc<Notify>,
     database_visible: Arc<AtomicBool>,
+    log_requests: UnboundedSender<LogRequest>,
+    tx: UnboundedSender<Action>,
 }
 
 fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobRunner) {
@@ -180,6 +214,12 @@ fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobR
             Command::PlanRestore(request) => runner.plan_restore(request),
             Command::RefreshDatabase => effects.refresh_database.notify_one(),
             Command::RunHealthChecks => runner.run_health_checks(),
+            Command::LoadOlderLogs => {
+                let _ = effects.log_requests.send(LogRequest::Older);
+            }
+            Command::SaveLogs { path, text, count } => {
+                save_logs(effects.tx.clone(), path, text, count);
+            }
         }
     }
 }
@@ -223,6 +263,21 @@ async fn watch_backup_space(dir: PathBuf, tx: UnboundedSender<Action>, rescan: A
             _ = rescan.notified() => {}
         }
     }
+}
+
+/// Writes saved log entries on a blocking thread; never overwrites an existing file.
+fn save_logs(tx: UnboundedSender<Action>, path: PathBuf, text: String, count: usize) {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let result = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map(|()| (path.clone(), count))
+            .map_err(|err| format!("{}: {err}", path.display()));
+        let _ = tx.send(Action::LogsSaved(result));
+    });
 }
 
 /// Which database the Database tab samples (the URI is never displayed).

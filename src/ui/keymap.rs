@@ -3,6 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, JobAction, MaintenanceAction};
+use super::log_actions::LogsAction;
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
 use super::tabs::database::view::{DatabaseAction, DbPane};
@@ -165,11 +166,107 @@ pub fn keymap() -> Vec<KeyBinding> {
             .map(|(code, action, help)| on_tab(Tab::Backups, code, action, help)),
     );
     map.extend(
+        logs_bindings()
+            .into_iter()
+            .map(|(code, action, help)| on_tab(Tab::Logs, code, action, help)),
+    );
+    map.extend(
         database_bindings()
             .into_iter()
             .map(|(code, action, help)| on_tab(Tab::Database, code, action, help)),
     );
     map
+}
+
+/// The Logs tab's keys.
+fn logs_bindings() -> Vec<(KeyCode, Action, Msg)> {
+    let nav = |m: Movement| Action::from(LogsAction::Move(m));
+    vec![
+        (KeyCode::Char('j'), nav(Movement::Down), Msg::HelpRowDown),
+        (KeyCode::Down, nav(Movement::Down), Msg::HelpRowDown),
+        (KeyCode::Char('k'), nav(Movement::Up), Msg::HelpRowUp),
+        (KeyCode::Up, nav(Movement::Up), Msg::HelpRowUp),
+        (
+            KeyCode::PageDown,
+            nav(Movement::PageDown),
+            Msg::HelpPageDown,
+        ),
+        (KeyCode::PageUp, nav(Movement::PageUp), Msg::HelpPageUp),
+        (KeyCode::Home, nav(Movement::Home), Msg::HelpFirstRow),
+        (KeyCode::Char('g'), nav(Movement::Home), Msg::HelpFirstRow),
+        (KeyCode::End, nav(Movement::End), Msg::HelpLogsFollow),
+        (KeyCode::Char('G'), nav(Movement::End), Msg::HelpLogsFollow),
+        (
+            KeyCode::Char('/'),
+            LogsAction::Search.into(),
+            Msg::HelpLogsSearch,
+        ),
+        (
+            KeyCode::Char('n'),
+            LogsAction::NextMatch(true).into(),
+            Msg::HelpLogsNextMatch,
+        ),
+        (
+            KeyCode::Char('N'),
+            LogsAction::NextMatch(false).into(),
+            Msg::HelpLogsPrevMatch,
+        ),
+        (
+            KeyCode::Char('f'),
+            LogsAction::ToggleOnlyMatches.into(),
+            Msg::HelpLogsOnlyMatches,
+        ),
+        (
+            KeyCode::Char('l'),
+            LogsAction::CycleLevel.into(),
+            Msg::HelpLogsLevel,
+        ),
+        (
+            KeyCode::Char('s'),
+            LogsAction::CycleSource.into(),
+            Msg::HelpLogsSource,
+        ),
+        (
+            KeyCode::Char('e'),
+            LogsAction::NextError(true).into(),
+            Msg::HelpLogsNextError,
+        ),
+        (
+            KeyCode::Char('E'),
+            LogsAction::NextError(false).into(),
+            Msg::HelpLogsPrevError,
+        ),
+        (
+            KeyCode::Char('t'),
+            LogsAction::JumpToTime.into(),
+            Msg::HelpLogsTime,
+        ),
+        (
+            KeyCode::Enter,
+            LogsAction::ToggleExpand.into(),
+            Msg::HelpLogsExpand,
+        ),
+        (
+            KeyCode::Char('m'),
+            LogsAction::ToggleMark.into(),
+            Msg::HelpLogsMark,
+        ),
+        (
+            KeyCode::Char('w'),
+            LogsAction::Save.into(),
+            Msg::HelpLogsSave,
+        ),
+        (
+            KeyCode::Char('S'),
+            LogsAction::ToggleSummary.into(),
+            Msg::HelpLogsSummary,
+        ),
+        (
+            KeyCode::Char('o'),
+            LogsAction::LoadOlder.into(),
+            Msg::HelpLogsOlder,
+        ),
+    ]
 }
 
 /// The Database tab's keys.
@@ -442,6 +539,6 @@ mod tests {
             joined.contains(&"S reverse the sort".to_string()),
             "{joined:?}"
         );
-        assert!(tab_help_lines(Lang::En, Tab::Logs).is_empty());
+        assert!(tab_help_lines(Lang::En, Tab::Checklists).is_empty());
     }
 }

@@ -10,6 +10,7 @@ pub mod job_list;
 pub mod job_runner;
 pub mod job_text;
 pub mod keymap;
+pub mod log_actions;
 pub mod popups;
 pub mod render;
 pub mod state;

@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     draw_tab_bar(frame, bar, state);
     match state.tab {
         Tab::Overview => tabs::overview::draw(frame, body, state),
+        Tab::Logs => tabs::logs::draw(frame, body, state),
         Tab::Backups => tabs::backups::draw(frame, body, state),
         Tab::Database => tabs::database::draw(frame, body, state),
         other => tabs::placeholder::draw(frame, body, state, other),

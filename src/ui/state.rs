@@ -10,9 +10,11 @@ use super::db_actions;
 use super::dialogs::Dialog;
 use super::job_actions;
 use super::keymap;
+use super::log_actions;
 use super::tab::Tab;
 use super::tabs::backups::view::{BackupsView, page_rows, visible_sets};
 use super::tabs::database::view::DatabaseView;
+use super::tabs::logs::view::LogsView;
 use crate::backup::inventory::BackupOverview;
 use crate::backup::retention::RetentionPolicy;
 use crate::backup::snapshot::BackupsSnapshot;
@@ -114,6 +116,8 @@ pub struct State {
     pub health: HealthStatus,
     /// A short notice on the Database tab (why a key did nothing), until the next key.
     pub database_notice: Option<String>,
+    /// The Logs tab: entries, filter, selection.
+    pub logs: LogsView,
     /// Failures of background tasks not yet dismissed (oldest first).
     pub errors: Vec<(String, String)>,
     /// Jobs started in this session, oldest first.
@@ -153,6 +157,7 @@ impl State {
             database_view: DatabaseView::default(),
             health: HealthStatus::NotRun,
             database_notice: None,
+            logs: LogsView::default(),
             errors: Vec::new(),
             jobs: Vec::new(),
             next_job: 0,
@@ -222,7 +227,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             if state.dialog.is_some() {
                 return job_actions::on_dialog_key(state, &key);
             }
-            if state.database_notice.take().is_some() {
+            if state.tab == Tab::Logs && state.logs.prompt.is_some() {
+                return log_actions::on_prompt_key(state, &key);
+            }
+            if state.database_notice.take().is_some() | state.logs.notice.take().is_some() {
                 state.dirty = true;
             }
             match keymap::action_in(state.tab, &key) {
@@ -318,6 +326,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         Action::Database(action) => db_actions::on_navigation(state, action),
         Action::Maintenance(action) => db_actions::on_maintenance(state, action),
         Action::HealthChecked { results, at } => db_actions::on_health_checked(state, results, at),
+        Action::Log(event) => log_actions::on_event(state, event),
+        Action::Logs(action) => log_actions::on_action(state, action),
+        Action::LogsSaved(result) => log_actions::on_saved(state, result),
         Action::TaskFailed { task, message } => {
             state.errors.push((task, message));
             state.dirty = true;

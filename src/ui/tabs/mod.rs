@@ -2,6 +2,7 @@
 
 pub mod backups;
 pub mod database;
+pub mod logs;
 pub mod overview;
 pub mod overview_backups;
 pub mod placeholder;
