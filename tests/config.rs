@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 22] = [
+const ALL_KEYS: [&str; 25] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -116,6 +116,9 @@ const ALL_KEYS: [&str; 22] = [
     "mongo.uri",
     "scandy.env_file",
     "scandy.root",
+    "system.containers",
+    "system.refresh_ms",
+    "system.units",
     "ui.language",
     "web.health_url",
 ];
@@ -671,7 +674,7 @@ fn unknown_keys_and_sections_suggest_the_closest() {
 
     let (_, text) = config_error("[database]\nname = \"x\"\n");
     assert!(
-        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, logs, web, ui)"),
+        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, logs, system, web, ui, alerts, notify)"),
         "{text}"
     );
 }

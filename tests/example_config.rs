@@ -8,11 +8,13 @@ use scandyctl::config::{CliOverrides, Config, LoadContext, LoadedConfig, ValueSo
 use scandyctl::discovery::SearchPaths;
 
 /// Optional keys that are unset by default; the example lists them as `# key = ...` lines.
-const COMMENTED_OUT: [&str; 4] = [
+const COMMENTED_OUT: [&str; 6] = [
     "backup.identity",
     "backup.recipients_file",
     "logs.docker_containers",
     "logs.journal_units",
+    "system.containers",
+    "system.units",
 ];
 
 fn example_path() -> PathBuf {
@@ -84,7 +86,7 @@ fn example_config_loads_and_matches_the_defaults() {
         "{:?}",
         loaded.sources.keys()
     );
-    assert_eq!(loaded.sources.len(), 22, "{:?}", loaded.sources.keys());
+    assert_eq!(loaded.sources.len(), 25, "{:?}", loaded.sources.keys());
     let text = std::fs::read_to_string(&example).unwrap();
     let commented = commented_out_keys(&text);
     assert_eq!(
@@ -126,5 +128,7 @@ fn example_config_commented_out_keys_are_valid_when_enabled() {
     expected.backup.identity = Some(PathBuf::from("/etc/scandyctl/backup-identity.txt"));
     expected.logs.journal_units = vec!["scandy.service".into()];
     expected.logs.docker_containers = vec!["scandy-app-scandy".into()];
+    expected.system.units = vec!["scandy.service".into(), "mongod.service".into()];
+    expected.system.containers = vec!["scandy-app-scandy".into(), "scandy-mongodb-scandy".into()];
     assert_eq!(loaded.config, expected);
 }

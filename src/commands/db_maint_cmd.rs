@@ -166,27 +166,23 @@ pub async fn run_compact(
     let db = client.database(&config.mongo.database);
     ensure_collection(&db, &collection).await?;
     let target = target_name(&db, &collection);
-    say(json, &format!("compact {target}: {COMPACT_WARNING}"));
-    if !yes {
-        let prompt = format!("Type yes to compact {target}: ");
-        super::confirm_yes("db compact", &prompt, json, "compacted")?;
-    }
-    let outcome = compact_collection(&db, &collection).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-    }
-    match outcome {
-        Availability::Available { value } => {
-            if !json {
-                let freed = value
-                    .bytes_freed
-                    .map_or_else(|| "unknown".to_string(), human_bytes);
-                println!("compacted {target}: {freed} freed");
-            }
-            Ok(crate::exit::OK)
-        }
-        Availability::Unavailable { reason } => bail!(unavailable_message("compact", &reason)),
-    }
+    let step = Rewrite {
+        command: "compact",
+        cli: "db compact",
+        target: target.clone(),
+        warning: COMPACT_WARNING,
+        prompt: format!("Type yes to compact {target}: "),
+        unchanged: "compacted",
+        yes,
+        json,
+    };
+    let outcome = step.confirm(compact_collection(&db, &collection)).await?;
+    step.finish(outcome, |report| {
+        let freed = report
+            .bytes_freed
+            .map_or_else(|| "unknown".to_string(), human_bytes);
+        format!("compacted {target}: {freed} freed")
+    })
 }
 
 /// `scandyctl db reindex --collection NAME`: refuses (exit 2) unless the server is a
@@ -205,26 +201,78 @@ pub async fn run_reindex(
     let db = client.database(&config.mongo.database);
     ensure_collection(&db, &collection).await?;
     let target = target_name(&db, &collection);
-    say(json, &format!("reindex {target}: {REINDEX_WARNING}"));
-    if !yes {
-        let prompt = format!("Type yes to rebuild every index of {target}: ");
-        super::confirm_yes("db reindex", &prompt, json, "rebuilt")?;
-    }
-    let outcome = reindex_collection(&db, &collection).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-    }
-    match outcome {
-        Availability::Available { value } => {
-            if !json {
-                let count = value
-                    .indexes
-                    .map_or_else(|| "its".to_string(), |n| n.to_string());
-                println!("rebuilt {count} index(es) of {target}");
-            }
-            Ok(crate::exit::OK)
+    let step = Rewrite {
+        command: "reIndex",
+        cli: "db reindex",
+        target: target.clone(),
+        warning: REINDEX_WARNING,
+        prompt: format!("Type yes to rebuild every index of {target}: "),
+        unchanged: "rebuilt",
+        yes,
+        json,
+    };
+    let outcome = step.confirm(reindex_collection(&db, &collection)).await?;
+    step.finish(outcome, |report| {
+        let count = report
+            .indexes
+            .map_or_else(|| "its".to_string(), |n| n.to_string());
+        format!("rebuilt {count} index(es) of {target}")
+    })
+}
+
+/// What `compact` and `reindex` share: a warning, a typed `yes`, one server command and
+/// its report (JSON, or one line), or a clear "not supported / not permitted" error.
+struct Rewrite {
+    /// The server command, as the messages name it.
+    command: &'static str,
+    /// The CLI command, for the "needs confirmation" error.
+    cli: &'static str,
+    /// `database.collection`.
+    target: String,
+    warning: &'static str,
+    prompt: String,
+    unchanged: &'static str,
+    yes: bool,
+    json: bool,
+}
+
+impl Rewrite {
+    /// Warns, asks unless `--yes`, then runs `work`.
+    async fn confirm<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<Availability<T>>>,
+    ) -> Result<Availability<T>> {
+        let command = self.cli.trim_start_matches("db ");
+        say(
+            self.json,
+            &format!("{command} {}: {}", self.target, self.warning),
+        );
+        if !self.yes {
+            super::confirm_yes(self.cli, &self.prompt, self.json, self.unchanged)?;
         }
-        Availability::Unavailable { reason } => bail!(unavailable_message("reIndex", &reason)),
+        work.await
+    }
+
+    /// Prints the outcome; exit 0, or an error when the server refused.
+    fn finish<T: Serialize>(
+        &self,
+        outcome: Availability<T>,
+        line: impl FnOnce(&T) -> String,
+    ) -> Result<i32> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+        }
+        match outcome {
+            Availability::Available { value } => {
+                if !self.json {
+                    println!("{}", line(&value));
+                }
+                Ok(crate::exit::OK)
+            }
+            Availability::Unavailable { reason } => {
+                bail!(unavailable_message(self.command, &reason))
+            }
+        }
     }
 }
 

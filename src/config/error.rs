@@ -175,7 +175,7 @@ impl fmt::Display for ConfigError {
                             write!(
                                 f,
                                 " (valid sections: {})",
-                                super::schema::SECTIONS.join(", ")
+                                super::schema::all_sections().join(", ")
                             )
                         } else {
                             write!(f, " (valid keys in [{section}]: {})", valid.join(", "))
@@ -199,7 +199,7 @@ impl fmt::Display for ConfigError {
                     None => write!(
                         f,
                         " (valid sections: {})",
-                        super::schema::SECTIONS.join(", ")
+                        super::schema::all_sections().join(", ")
                     ),
                 }
             }

@@ -169,6 +169,9 @@ pub fn parse(path: &Path, text: &str) -> Result<FileSettings, ConfigError> {
     for (name, value) in doc.get_ref() {
         let line = line_col(text, name.span().start).0;
         let name = name.get_ref().as_ref();
+        if schema::EXTERNAL_SECTIONS.contains(&name) {
+            continue;
+        }
         match (schema::is_section(name), value.get_ref()) {
             (true, DeValue::Table(table)) => {
                 walk_section(path, text, name, table, &mut settings, &mut errors)

@@ -8,7 +8,7 @@ use super::error::{ConfigError, os_reason};
 use super::file::{self, FileSettings};
 use super::recipients::{check_age_recipient, parse_recipients_file};
 use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
-use super::{CliOverrides, Config, LanguageSetting, LogsSection, ValueSource};
+use super::{CliOverrides, Config, LanguageSetting, LogsSection, SystemSection, ValueSource};
 use crate::backup::retention::RetentionPolicy;
 use crate::discovery::{self, Install, InstallKind, SearchPaths};
 
@@ -208,11 +208,12 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
         backup_encryption(settings, source, &file_dir, &mut loaded)?;
         backup_retention(settings, source, &mut loaded)?;
         logs_max_entries(settings, source, &mut loaded)?;
+        system_refresh(settings, source, &mut loaded)?;
     }
     for key in BACKUP_ENCRYPTION_KEYS
         .into_iter()
         .chain(BACKUP_RETENTION_KEYS)
-        .chain(["logs.max_entries"])
+        .chain(["logs.max_entries", "system.refresh_ms"])
     {
         loaded
             .sources
@@ -347,6 +348,75 @@ fn command_log_sources(
     loaded
         .sources
         .insert("logs.docker_containers".into(), source);
+    system_services(loaded, list_from_file);
+}
+
+/// `system.units` and `system.containers`: config file, else Scandy's and MongoDB's units on
+/// a native install, the containers on a docker install.
+fn system_services(loaded: &mut LoadedConfig, list_from_file: &dyn Fn(&str) -> Layer<Vec<String>>) {
+    let native = loaded
+        .install
+        .as_ref()
+        .is_some_and(|i| i.kind == InstallKind::Native);
+    let discovered = |detail: &str| ValueSource::Discovery {
+        detail: detail.to_string(),
+    };
+    let (units, source) = match list_from_file("system.units") {
+        Some(layer) => layer,
+        None if native => {
+            let mut units: Vec<String> = loaded.config.logs.journal_units.clone();
+            if units.is_empty() {
+                units.push("scandy.service".into());
+            }
+            units.push("mongod.service".into());
+            (
+                units,
+                discovered("a native install: Scandy's unit and mongod"),
+            )
+        }
+        None => (Vec::new(), ValueSource::Default),
+    };
+    loaded.config.system.units = units;
+    loaded.sources.insert("system.units".into(), source);
+    let docker = loaded.config.logs.docker_containers.clone();
+    let (containers, source) = match list_from_file("system.containers") {
+        Some(layer) => layer,
+        None if !docker.is_empty() && !native => {
+            (docker, discovered("the compose file's containers"))
+        }
+        None => (Vec::new(), ValueSource::Default),
+    };
+    loaded.config.system.containers = containers;
+    loaded.sources.insert("system.containers".into(), source);
+}
+
+/// `system.refresh_ms` (config file only): a whole number of milliseconds in range.
+fn system_refresh(
+    settings: &FileSettings,
+    source: &ValueSource,
+    loaded: &mut LoadedConfig,
+) -> Result<(), ConfigError> {
+    const KEY: &str = "system.refresh_ms";
+    let Some((value, line)) = settings.integer(KEY) else {
+        return Ok(());
+    };
+    let (min, max) = (SystemSection::MIN_REFRESH_MS, SystemSection::MAX_REFRESH_MS);
+    let value = u32::try_from(value)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| {
+            invalid_value(
+                source,
+                KEY,
+                line,
+                format!(
+                    "must be a whole number of milliseconds from {min} to {max}, found {value}"
+                ),
+            )
+        })?;
+    loaded.config.system.refresh_ms = value;
+    loaded.sources.insert(KEY.into(), source.clone());
+    Ok(())
 }
 
 /// `logs.max_entries` (config file only): a whole number within the allowed range.

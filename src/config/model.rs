@@ -17,6 +17,9 @@ pub struct Config {
     pub backup: BackupSection,
     /// `[logs]`: log files to follow.
     pub logs: LogsSection,
+    /// `[system]`: sampling and the services shown on the System tab.
+    #[serde(default)]
+    pub system: SystemSection,
     /// `[web]`: Scandy's HTTP endpoints.
     pub web: WebSection,
     /// `[ui]`: console preferences.
@@ -116,6 +119,36 @@ impl LogsSection {
     pub const MAX_MAX_ENTRIES: u32 = 5_000_000;
 }
 
+/// `[system]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemSection {
+    /// How often the System tab and `scandyctl watch` sample, in milliseconds.
+    pub refresh_ms: u32,
+    /// systemd units shown with their state (native installs: Scandy and MongoDB).
+    pub units: Vec<String>,
+    /// Docker containers shown with their state (docker installs).
+    pub containers: Vec<String>,
+}
+
+impl SystemSection {
+    /// Default of `refresh_ms`.
+    pub const DEFAULT_REFRESH_MS: u32 = 1_000;
+    /// Smallest allowed `refresh_ms`.
+    pub const MIN_REFRESH_MS: u32 = 200;
+    /// Largest allowed `refresh_ms`.
+    pub const MAX_REFRESH_MS: u32 = 60_000;
+}
+
+impl Default for SystemSection {
+    fn default() -> Self {
+        SystemSection {
+            refresh_ms: SystemSection::DEFAULT_REFRESH_MS,
+            units: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+}
+
 /// `[web]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebSection {
@@ -160,6 +193,7 @@ impl Default for Config {
                 journal_units: Vec::new(),
                 docker_containers: Vec::new(),
             },
+            system: SystemSection::default(),
             web: WebSection {
                 health_url: "http://127.0.0.1:5000/health".into(),
             },

@@ -54,6 +54,9 @@ fn shown(config: &Config, key: &str) -> Shown {
         "logs.max_entries" => Shown::Int(config.logs.max_entries),
         "logs.journal_units" => Shown::List(config.logs.journal_units.clone()),
         "logs.docker_containers" => Shown::List(config.logs.docker_containers.clone()),
+        "system.refresh_ms" => Shown::Int(config.system.refresh_ms),
+        "system.units" => Shown::List(config.system.units.clone()),
+        "system.containers" => Shown::List(config.system.containers.clone()),
         "web.health_url" => Shown::Str(redact_uri(&config.web.health_url)),
         "ui.language" => Shown::Str(
             match config.ui.language {

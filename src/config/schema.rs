@@ -26,10 +26,14 @@ impl KeyType {
 }
 
 /// The config file sections, in the order they are printed.
-pub const SECTIONS: [&str; 6] = ["scandy", "mongo", "backup", "logs", "web", "ui"];
+pub const SECTIONS: [&str; 7] = ["scandy", "mongo", "backup", "logs", "system", "web", "ui"];
+
+/// Sections another loader reads and checks (`[[alerts]]` rules, `[notify]` channels); the
+/// key-by-key check here passes over them.
+pub const EXTERNAL_SECTIONS: [&str; 2] = ["alerts", "notify"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 22] = [
+pub const KEYS: [(&str, KeyType); 25] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("mongo.uri", KeyType::String),
@@ -50,9 +54,17 @@ pub const KEYS: [(&str, KeyType); 22] = [
     ("logs.max_entries", KeyType::Integer),
     ("logs.journal_units", KeyType::StringArray),
     ("logs.docker_containers", KeyType::StringArray),
+    ("system.refresh_ms", KeyType::Integer),
+    ("system.units", KeyType::StringArray),
+    ("system.containers", KeyType::StringArray),
     ("web.health_url", KeyType::String),
     ("ui.language", KeyType::String),
 ];
+
+/// Every section a config file may have, in documentation order.
+pub fn all_sections() -> Vec<&'static str> {
+    SECTIONS.iter().chain(&EXTERNAL_SECTIONS).copied().collect()
+}
 
 /// The type of a full key like `mongo.uri`, if it is known.
 pub fn key_type(full: &str) -> Option<KeyType> {

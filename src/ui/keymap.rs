@@ -72,47 +72,8 @@ pub fn keymap() -> Vec<KeyBinding> {
             scope: None,
         },
     ]);
-    let backups: [(KeyCode, Action, Msg); 18] = [
-        (
-            KeyCode::Char('j'),
-            BackupsAction::Move(Movement::Down).into(),
-            Msg::HelpRowDown,
-        ),
-        (
-            KeyCode::Down,
-            BackupsAction::Move(Movement::Down).into(),
-            Msg::HelpRowDown,
-        ),
-        (
-            KeyCode::Char('k'),
-            BackupsAction::Move(Movement::Up).into(),
-            Msg::HelpRowUp,
-        ),
-        (
-            KeyCode::Up,
-            BackupsAction::Move(Movement::Up).into(),
-            Msg::HelpRowUp,
-        ),
-        (
-            KeyCode::PageDown,
-            BackupsAction::Move(Movement::PageDown).into(),
-            Msg::HelpPageDown,
-        ),
-        (
-            KeyCode::PageUp,
-            BackupsAction::Move(Movement::PageUp).into(),
-            Msg::HelpPageUp,
-        ),
-        (
-            KeyCode::Home,
-            BackupsAction::Move(Movement::Home).into(),
-            Msg::HelpFirstRow,
-        ),
-        (
-            KeyCode::End,
-            BackupsAction::Move(Movement::End).into(),
-            Msg::HelpLastRow,
-        ),
+    let mut backups = navigation(|m| BackupsAction::Move(m).into());
+    backups.extend([
         (
             KeyCode::Char('f'),
             BackupsAction::CycleFilter.into(),
@@ -159,7 +120,7 @@ pub fn keymap() -> Vec<KeyBinding> {
             JobAction::Cancel.into(),
             Msg::HelpCancelJob,
         ),
-    ];
+    ]);
     map.extend(
         backups
             .into_iter()
@@ -181,20 +142,15 @@ pub fn keymap() -> Vec<KeyBinding> {
 /// The Logs tab's keys.
 fn logs_bindings() -> Vec<(KeyCode, Action, Msg)> {
     let nav = |m: Movement| Action::from(LogsAction::Move(m));
-    vec![
-        (KeyCode::Char('j'), nav(Movement::Down), Msg::HelpRowDown),
-        (KeyCode::Down, nav(Movement::Down), Msg::HelpRowDown),
-        (KeyCode::Char('k'), nav(Movement::Up), Msg::HelpRowUp),
-        (KeyCode::Up, nav(Movement::Up), Msg::HelpRowUp),
-        (
-            KeyCode::PageDown,
-            nav(Movement::PageDown),
-            Msg::HelpPageDown,
-        ),
-        (KeyCode::PageUp, nav(Movement::PageUp), Msg::HelpPageUp),
-        (KeyCode::Home, nav(Movement::Home), Msg::HelpFirstRow),
+    let mut keys: Vec<_> = navigation(nav)
+        .into_iter()
+        .map(|(code, action, help)| match code {
+            KeyCode::End => (code, action, Msg::HelpLogsFollow),
+            _ => (code, action, help),
+        })
+        .collect();
+    keys.extend([
         (KeyCode::Char('g'), nav(Movement::Home), Msg::HelpFirstRow),
-        (KeyCode::End, nav(Movement::End), Msg::HelpLogsFollow),
         (KeyCode::Char('G'), nav(Movement::End), Msg::HelpLogsFollow),
         (
             KeyCode::Char('/'),
@@ -266,25 +222,14 @@ fn logs_bindings() -> Vec<(KeyCode, Action, Msg)> {
             LogsAction::LoadOlder.into(),
             Msg::HelpLogsOlder,
         ),
-    ]
+    ]);
+    keys
 }
 
 /// The Database tab's keys.
 fn database_bindings() -> Vec<(KeyCode, Action, Msg)> {
-    let nav = |m: Movement| Action::from(DatabaseAction::Move(m));
-    vec![
-        (KeyCode::Char('j'), nav(Movement::Down), Msg::HelpRowDown),
-        (KeyCode::Down, nav(Movement::Down), Msg::HelpRowDown),
-        (KeyCode::Char('k'), nav(Movement::Up), Msg::HelpRowUp),
-        (KeyCode::Up, nav(Movement::Up), Msg::HelpRowUp),
-        (
-            KeyCode::PageDown,
-            nav(Movement::PageDown),
-            Msg::HelpPageDown,
-        ),
-        (KeyCode::PageUp, nav(Movement::PageUp), Msg::HelpPageUp),
-        (KeyCode::Home, nav(Movement::Home), Msg::HelpFirstRow),
-        (KeyCode::End, nav(Movement::End), Msg::HelpLastRow),
+    let mut keys = navigation(|m| DatabaseAction::Move(m).into());
+    keys.extend([
         (
             KeyCode::Right,
             DatabaseAction::NextPane.into(),
@@ -365,6 +310,25 @@ fn database_bindings() -> Vec<(KeyCode, Action, Msg)> {
             JobAction::Cancel.into(),
             Msg::HelpCancelJob,
         ),
+    ]);
+    keys
+}
+
+/// The list keys every tab with a list shares: `j`/`k`, arrows, pages, first and last.
+fn navigation(action: impl Fn(Movement) -> Action) -> Vec<(KeyCode, Action, Msg)> {
+    vec![
+        (KeyCode::Char('j'), action(Movement::Down), Msg::HelpRowDown),
+        (KeyCode::Down, action(Movement::Down), Msg::HelpRowDown),
+        (KeyCode::Char('k'), action(Movement::Up), Msg::HelpRowUp),
+        (KeyCode::Up, action(Movement::Up), Msg::HelpRowUp),
+        (
+            KeyCode::PageDown,
+            action(Movement::PageDown),
+            Msg::HelpPageDown,
+        ),
+        (KeyCode::PageUp, action(Movement::PageUp), Msg::HelpPageUp),
+        (KeyCode::Home, action(Movement::Home), Msg::HelpFirstRow),
+        (KeyCode::End, action(Movement::End), Msg::HelpLastRow),
     ]
 }
 
