@@ -148,6 +148,39 @@ pub enum Command {
     },
     /// MongoDB statistics and index checks.
     Db(DbArgs),
+    /// Notification channels (e-mail, webhooks): send a test message.
+    Notify(NotifyArgs),
+    /// Evaluate the alert rules headless (as a systemd service) and notify; `--once` checks once.
+    Watch {
+        /// One evaluation (thresholds only, `for_seconds` ignored); exit 3 when any alert is active.
+        #[arg(long)]
+        once: bool,
+        /// Machine-readable output (with `--once`).
+        #[arg(long, requires = "once")]
+        json: bool,
+    },
+}
+
+/// Flags of `scandyctl notify`.
+#[derive(Debug, Args, Clone)]
+pub struct NotifyArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: NotifyCommand,
+}
+
+/// Subcommands of `scandyctl notify`.
+#[derive(Debug, Subcommand, Clone)]
+pub enum NotifyCommand {
+    /// Send a test message through every `[notify]` channel (or one); exit 1 if any failed.
+    Test {
+        /// Only this channel.
+        #[arg(long, value_name = "NAME")]
+        channel: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Flags of `scandyctl logs`.

@@ -3,6 +3,7 @@
 //! The engine modules (`config`, `discovery`, `mongo`, `system`, `datagen`, `demo`)
 //! never import ratatui; the console lives in `ui`.
 
+pub mod alerts;
 pub mod backup;
 pub mod cli;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod logs;
 pub mod mongo;
+pub mod notify;
 pub mod sanitize;
 pub mod system;
 pub mod ui;

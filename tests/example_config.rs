@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use scandyctl::config::schema::KEYS;
+use scandyctl::config::schema::{EXTERNAL_SECTIONS, KEYS};
 use scandyctl::config::{CliOverrides, Config, LoadContext, LoadedConfig, ValueSource, load};
 use scandyctl::discovery::SearchPaths;
 
@@ -42,10 +42,14 @@ fn commented_out_keys(text: &str) -> BTreeSet<String> {
     let mut section = String::new();
     let mut keys = BTreeSet::new();
     for line in text.lines() {
-        if let Some(header) = line.strip_prefix('[') {
-            section = header.trim_end_matches(']').to_string();
+        // Section headers, also commented-out ones (`# [[alerts]]` examples).
+        let header = line.strip_prefix("# ").unwrap_or(line);
+        if let Some(header) = header.strip_prefix('[') {
+            section = header.trim_matches(|c| c == '[' || c == ']').to_string();
+            section = section.split('.').next().unwrap_or("").to_string();
         } else if let Some((name, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = "))
             && !name.contains(' ')
+            && !EXTERNAL_SECTIONS.contains(&section.as_str())
         {
             keys.insert(format!("{section}.{name}"));
         }

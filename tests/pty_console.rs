@@ -51,7 +51,7 @@ fn unreachable_mongo_tabs_help_and_quit() {
     session.send(b"2");
     session.wait_for_text("No log files found", Duration::from_secs(2));
     session.send(b"\t");
-    session.wait_for_text("System: not available yet", Duration::from_secs(2));
+    session.wait_for_text("Top processes", Duration::from_secs(3));
     session.send(b"\x1b[Z"); // Shift-Tab
     session.wait_for_text("No log files found", Duration::from_secs(2));
     session.send(b"?");
@@ -155,7 +155,7 @@ fn panic_in_a_background_task_is_shown_and_the_console_survives() {
         !s.contains("Background task failed")
     });
     session.send(b"3");
-    session.wait_for_text("System: not available yet", Duration::from_secs(2));
+    session.wait_for_text("Top processes", Duration::from_secs(3));
     session.send(b"q");
     assert_eq!(session.wait_exit(Duration::from_secs(5)), 0);
     assert!(session.screen_restored() && session.line_discipline_restored());

@@ -10,13 +10,15 @@ pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
 pub mod logs_cmd;
+pub mod notify_cmd;
 pub mod progress_line;
 pub mod prune_cmd;
 pub mod restore_cmd;
+pub mod watch_cmd;
 
 use color_eyre::eyre::Result;
 
-use crate::cli::{Cli, Command, DbCommand};
+use crate::cli::{Cli, Command, DbCommand, NotifyCommand};
 
 /// Runs the parsed command line; returns the process exit code.
 pub async fn dispatch(cli: Cli) -> Result<i32> {
@@ -39,6 +41,12 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Logs(args) => logs_cmd::run(&cli.global, &args).await,
         Command::List { json } => inventory_cmd::run_list(&cli.global, json),
         Command::Status { json } => inventory_cmd::run_status(&cli.global, json),
+        Command::Notify(args) => match args.command {
+            NotifyCommand::Test { channel, json } => {
+                notify_cmd::run_test(&cli.global, channel, json).await
+            }
+        },
+        Command::Watch { once, json } => watch_cmd::run(&cli.global, once, json).await,
         Command::Db(args) => match args.command {
             DbCommand::Stats { json } => db_cmd::run_stats(&cli.global, json).await,
             DbCommand::Indexes {

@@ -14,6 +14,7 @@ mod uri;
 mod uri_options;
 
 pub use error::{ConfigError, os_reason};
+pub use file::line_col;
 pub use load::{LoadContext, LoadedConfig, load};
 pub use recipients::{check_age_recipient, parse_recipients_file};
 pub use report::{render_effective, render_effective_json};

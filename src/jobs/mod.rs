@@ -83,6 +83,11 @@ pub enum JobSpec {
     },
     /// Database maintenance.
     Db(DbTask),
+    /// Restarts a service (systemd unit or docker container).
+    RestartService {
+        /// Which one.
+        target: crate::system::services::ServiceTarget,
+    },
 }
 
 impl JobSpec {
@@ -91,7 +96,10 @@ impl JobSpec {
         match self {
             JobSpec::Verify { id, .. } | JobSpec::Export { id, .. } => Some(id),
             JobSpec::Restore { request, .. } => Some(&request.id),
-            JobSpec::Backup | JobSpec::Prune { .. } | JobSpec::Db(_) => None,
+            JobSpec::Backup
+            | JobSpec::Prune { .. }
+            | JobSpec::Db(_)
+            | JobSpec::RestartService { .. } => None,
         }
     }
 
@@ -152,4 +160,6 @@ pub enum JobResult {
     },
     /// A maintenance task finished.
     Db(DbOutcome),
+    /// A service was restarted.
+    ServiceRestarted,
 }

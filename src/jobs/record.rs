@@ -123,6 +123,7 @@ impl JobRecord {
             (JobSpec::Restore { .. }, Some(Stage::Restore | Stage::Extract)) => false,
             (JobSpec::Prune { .. }, _) => false,
             (JobSpec::Db(task), _) => matches!(task, DbTask::Validate { .. }),
+            (JobSpec::RestartService { .. }, _) => false,
             _ => true,
         }
     }

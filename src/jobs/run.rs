@@ -106,6 +106,13 @@ pub async fn run_job(
             .wrap_err("the export task failed")??;
             Ok(JobResult::Export { path, bytes })
         }
+        JobSpec::RestartService { target } => {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            crate::system::services::restart_service(&target, &path)
+                .await
+                .map_err(|message| color_eyre::eyre::eyre!("{}: {message}", target.name()))?;
+            Ok(JobResult::ServiceRestarted)
+        }
         JobSpec::Db(task) => Ok(JobResult::Db(
             super::db::run_db_task(config, task, progress, cancel).await?,
         )),

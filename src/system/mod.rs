@@ -1,3 +1,9 @@
 //! System sampling: disk space and, later, CPU, memory and services.
 
 pub mod disk;
+pub mod history;
+pub mod http_probe;
+pub mod metrics;
+pub mod mounts;
+pub mod processes;
+pub mod services;

@@ -101,6 +101,14 @@ pub enum Action {
     Logs(LogsAction),
     /// Saving log entries finished (the file and the number of entries) or failed.
     LogsSaved(Result<(std::path::PathBuf, usize), String>),
+    /// The system sampler took a sample.
+    SystemSampled(Box<crate::system::metrics::SystemSample>),
+    /// The services were asked for their state.
+    ServicesChecked(Vec<crate::system::services::ServiceReport>),
+    /// Scandy's `/health` was probed.
+    HealthProbed(crate::system::http_probe::HealthProbe),
+    /// A key of the System tab.
+    System(SystemAction),
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.
@@ -125,6 +133,17 @@ pub enum JobAction {
     Prune,
     /// Cancel the newest running job (after a confirmation).
     Cancel,
+}
+
+/// The keys of the System tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemAction {
+    /// Move the service selection by this many rows.
+    MoveService(isize),
+    /// Restart the selected service (asks first).
+    Restart,
+    /// Sort the processes by memory instead of CPU, or back.
+    ToggleSort,
 }
 
 /// The maintenance keys of the Database tab.
@@ -210,5 +229,11 @@ impl From<MaintenanceAction> for Action {
 impl From<LogsAction> for Action {
     fn from(action: LogsAction) -> Action {
         Action::Logs(action)
+    }
+}
+
+impl From<SystemAction> for Action {
+    fn from(action: SystemAction) -> Action {
+        Action::System(action)
     }
 }

@@ -17,9 +17,11 @@ use super::job_runner::JobRunner;
 use super::render::draw;
 use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
 use super::terminal::{self, RestoreGuard};
+use crate::alerts::{AlertEngine, load_rules};
 use crate::backup::snapshot::scan_snapshot;
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use crate::logs::sources::{command_sources, file_sources};
 use crate::logs::watch::{LogRequest, WatchSizes, watch_logs};
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
@@ -28,6 +30,7 @@ use crate::mongo::sample::{DatabaseSample, PreviousCounters, sample_database};
 use crate::system::disk::disk_space;
 use crate::ui::tab::Tab;
 use crate::ui::tabs::logs::view::{LogsView, SourceInfo};
+use crate::ui::tabs::system::view::SystemView;
 
 /// How often the backup directory's free space is measured.
 pub const DISK_INTERVAL: Duration = Duration::from_secs(10);
@@ -75,6 +78,14 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let first_command = u16::try_from(log_sources.len()).unwrap_or(u16::MAX);
     let log_commands = command_sources(&ctx.config, first_command);
     state.logs = LogsView::new(ctx.config.logs.max_entries as usize);
+    state.system = SystemView::new(system_refresh(&ctx.config));
+    match load_rules(ctx.install.config_file.as_deref()) {
+        Ok(rules) => state.alert_engine = AlertEngine::new(rules),
+        Err(err) => state.errors.push((
+            Msg::AlertsRulesError.text(ctx.lang).to_string(),
+            format!("{err}; the default rules apply"),
+        )),
+    }
     state.logs.sources = log_sources
         .iter()
         .map(|s| (s.id, s.name.clone()))
@@ -95,11 +106,13 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let (log_requests, log_request_rx) = unbounded_channel::<LogRequest>();
     let refresh_database = Arc::new(Notify::new());
     let database_visible = Arc::new(AtomicBool::new(false));
+    let system_visible = Arc::new(AtomicBool::new(false));
     let effects = Effects {
         wake: wake.clone(),
         rescan: rescan.clone(),
         refresh_database: refresh_database.clone(),
         database_visible: database_visible.clone(),
+        system_visible: system_visible.clone(),
         log_requests,
         tx: tx.clone(),
     };
@@ -132,6 +145,11 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
                 }),
             )
         }),
+        spawn_supervised(
+            "system sampler",
+            tx.clone(),
+            watch_system(ctx.config.clone(), tx.clone(), system_visible),
+        ),
         spawn_supervised(
             "database sampler",
             tx.clone(),
@@ -196,6 +214,7 @@ struct Effects {
     rescan: Arc<Notify>,
     refresh_database: Arc<Notify>,
     database_visible: Arc<AtomicBool>,
+    system_visible: Arc<AtomicBool>,
     log_requests: UnboundedSender<LogRequest>,
     tx: UnboundedSender<Action>,
 }
@@ -205,6 +224,9 @@ fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobR
     effects
         .database_visible
         .store(state.tab == Tab::Database, Ordering::Relaxed);
+    effects
+        .system_visible
+        .store(state.tab == Tab::System, Ordering::Relaxed);
     for command in commands {
         match command {
             Command::WakeMongoMonitor => effects.wake.notify_one(),
@@ -278,6 +300,71 @@ fn save_logs(tx: UnboundedSender<Action>, path: PathBuf, text: String, count: us
             .map_err(|err| format!("{}: {err}", path.display()));
         let _ = tx.send(Action::LogsSaved(result));
     });
+}
+
+/// How often the system is sampled.
+pub fn system_refresh(config: &Config) -> Duration {
+    Duration::from_millis(u64::from(config.system.refresh_ms))
+}
+
+/// While the System tab is hidden, one refresh in this many is sampled.
+pub const HIDDEN_SAMPLE_EVERY: u64 = 5;
+
+/// How often services and `/health` are asked.
+pub const SERVICES_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Samples the machine at the configured refresh while the System tab is shown and every
+/// [`HIDDEN_SAMPLE_EVERY`] refreshes otherwise (alerts and the history keep going at little
+/// cost), and asks the services and `/health` every [`SERVICES_INTERVAL`].
+async fn watch_system(config: Arc<Config>, tx: UnboundedSender<Action>, visible: Arc<AtomicBool>) {
+    use crate::system::http_probe::{probe_client, probe_health};
+    use crate::system::metrics::{SystemSampler, WatchedPaths, mongo_data_dir};
+    use crate::system::services::{service_status, service_targets};
+    let paths = WatchedPaths {
+        backup_dir: config.resolve(&config.backup.dir),
+        mongo_data: mongo_data_dir(std::path::Path::new("/etc/mongod.conf")),
+        scandy_root: config.scandy.root.clone(),
+    };
+    let refresh = system_refresh(&config);
+    let mut sampler = Some(SystemSampler::new(paths));
+    let client = probe_client();
+    let targets = service_targets(&config);
+    let path_var = std::env::var_os("PATH").unwrap_or_default();
+    let mut last_services: Option<Instant> = None;
+    let mut ticker = tokio::time::interval(refresh);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    loop {
+        ticker.tick().await;
+        ticks += 1;
+        if !visible.load(Ordering::Relaxed) && ticks % HIDDEN_SAMPLE_EVERY != 1 {
+            continue;
+        }
+        if let Some(mut taken) = sampler.take() {
+            let Ok((back, sample)) = tokio::task::spawn_blocking(move || {
+                let sample = taken.sample();
+                (taken, sample)
+            })
+            .await
+            else {
+                return;
+            };
+            sampler = Some(back);
+            if tx.send(Action::SystemSampled(Box::new(sample))).is_err() {
+                return;
+            }
+        }
+        if last_services.is_none_or(|at| at.elapsed() >= SERVICES_INTERVAL) {
+            last_services = Some(Instant::now());
+            let mut reports = Vec::with_capacity(targets.len());
+            for target in &targets {
+                reports.push(service_status(target, &path_var).await);
+            }
+            let _ = tx.send(Action::ServicesChecked(reports));
+            let probe = probe_health(&client, &config.web.health_url, Duration::from_secs(5)).await;
+            let _ = tx.send(Action::HealthProbed(probe));
+        }
+    }
 }
 
 /// Which database the Database tab samples (the URI is never displayed).

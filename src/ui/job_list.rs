@@ -219,7 +219,7 @@ fn progress_spans(lang: Lang, job: &JobRecord, p: &Progress, now: Instant) -> Ve
 /// (the server either ran the command or refused it).
 fn failed_text(lang: Lang, job: &JobRecord) -> &'static str {
     match job.spec {
-        JobSpec::Db(_) => Msg::JobDbFailed.text(lang),
+        JobSpec::Db(_) | JobSpec::RestartService { .. } => Msg::JobDbFailed.text(lang),
         _ => Msg::JobFailed.text(lang),
     }
 }

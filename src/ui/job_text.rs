@@ -34,6 +34,7 @@ pub fn job_title(lang: Lang, job: &JobRecord) -> String {
         JobSpec::Export { id, out } => Msg::JobExport.fill(lang, &[id, &out.display().to_string()]),
         JobSpec::Prune { plan } => Msg::JobPrune.fill(lang, &[&plan.remove.len().to_string()]),
         JobSpec::Db(task) => db_task_title(lang, task),
+        JobSpec::RestartService { target } => Msg::JobRestartService.fill(lang, &[&target.name()]),
     };
     escape_controls(&format!("#{} {what}", job.id)).into_owned()
 }
@@ -120,6 +121,7 @@ pub fn result_text(lang: Lang, result: &JobResult) -> (String, bool) {
             true,
         ),
         JobResult::Db(outcome) => db_outcome_text(lang, outcome),
+        JobResult::ServiceRestarted => (Msg::JobRestarted.text(lang).to_string(), true),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, JobAction, MaintenanceAction};
+use super::action::{Action, JobAction, MaintenanceAction, SystemAction};
 use super::log_actions::LogsAction;
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
@@ -125,6 +125,43 @@ pub fn keymap() -> Vec<KeyBinding> {
         backups
             .into_iter()
             .map(|(code, action, help)| on_tab(Tab::Backups, code, action, help)),
+    );
+    let system: [(KeyCode, Action, Msg); 6] = [
+        (
+            KeyCode::Char('j'),
+            SystemAction::MoveService(1).into(),
+            Msg::HelpSysService,
+        ),
+        (
+            KeyCode::Down,
+            SystemAction::MoveService(1).into(),
+            Msg::HelpSysService,
+        ),
+        (
+            KeyCode::Char('k'),
+            SystemAction::MoveService(-1).into(),
+            Msg::HelpSysService,
+        ),
+        (
+            KeyCode::Up,
+            SystemAction::MoveService(-1).into(),
+            Msg::HelpSysService,
+        ),
+        (
+            KeyCode::Char('R'),
+            SystemAction::Restart.into(),
+            Msg::HelpSysRestart,
+        ),
+        (
+            KeyCode::Char('m'),
+            SystemAction::ToggleSort.into(),
+            Msg::HelpSysSort,
+        ),
+    ];
+    map.extend(
+        system
+            .into_iter()
+            .map(|(code, action, help)| on_tab(Tab::System, code, action, help)),
     );
     map.extend(
         logs_bindings()

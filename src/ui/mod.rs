@@ -1,6 +1,7 @@
 //! The full-screen console: event loop, tabs, overlays. Only this module imports ratatui.
 
 pub mod action;
+pub mod alert_signals;
 pub mod app;
 pub mod db_actions;
 pub mod dialogs;
@@ -14,6 +15,7 @@ pub mod log_actions;
 pub mod popups;
 pub mod render;
 pub mod state;
+pub mod system_actions;
 pub mod tab;
 pub mod tabs;
 pub mod terminal;

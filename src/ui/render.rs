@@ -26,6 +26,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     match state.tab {
         Tab::Overview => tabs::overview::draw(frame, body, state),
         Tab::Logs => tabs::logs::draw(frame, body, state),
+        Tab::System => tabs::system::draw(frame, body, state),
         Tab::Backups => tabs::backups::draw(frame, body, state),
         Tab::Database => tabs::database::draw(frame, body, state),
         other => tabs::placeholder::draw(frame, body, state, other),
@@ -53,6 +54,16 @@ fn draw_tab_bar(frame: &mut Frame, area: Rect, state: &State) {
         };
         spans.push(Span::styled(tab_label(state.lang, i, *tab), style));
         spans.push(Span::raw(" "));
+    }
+    if let Some(worst) = state.alerts.iter().map(|a| a.priority).max() {
+        let (_, style) = super::tabs::alerts::priority_label(worst);
+        spans.push(Span::styled(
+            format!(
+                " {} ",
+                Msg::AlertsBadge.fill(state.lang, &[&state.alerts.len().to_string()])
+            ),
+            style.add_modifier(ratatui::style::Modifier::REVERSED),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -6,15 +6,19 @@ use std::time::{Duration, Instant};
 use crossterm::event::{MouseButton, MouseEventKind};
 
 use super::action::{Action, Command};
+use super::alert_signals;
 use super::db_actions;
 use super::dialogs::Dialog;
 use super::job_actions;
 use super::keymap;
 use super::log_actions;
+use super::system_actions;
 use super::tab::Tab;
 use super::tabs::backups::view::{BackupsView, page_rows, visible_sets};
 use super::tabs::database::view::DatabaseView;
 use super::tabs::logs::view::LogsView;
+use super::tabs::system::view::SystemView;
+use crate::alerts::{ActiveAlert, AlertEngine, default_rules};
 use crate::backup::inventory::BackupOverview;
 use crate::backup::retention::RetentionPolicy;
 use crate::backup::snapshot::BackupsSnapshot;
@@ -118,6 +122,12 @@ pub struct State {
     pub database_notice: Option<String>,
     /// The Logs tab: entries, filter, selection.
     pub logs: LogsView,
+    /// The System tab: samples, history, services, `/health`.
+    pub system: SystemView,
+    /// The alert rules with their state between samples.
+    pub alert_engine: AlertEngine,
+    /// The alerts firing now (Overview and the tab bar show them).
+    pub alerts: Vec<ActiveAlert>,
     /// Failures of background tasks not yet dismissed (oldest first).
     pub errors: Vec<(String, String)>,
     /// Jobs started in this session, oldest first.
@@ -158,6 +168,9 @@ impl State {
             health: HealthStatus::NotRun,
             database_notice: None,
             logs: LogsView::default(),
+            system: SystemView::default(),
+            alert_engine: AlertEngine::new(default_rules()),
+            alerts: Vec::new(),
             errors: Vec::new(),
             jobs: Vec::new(),
             next_job: 0,
@@ -329,6 +342,24 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         Action::Log(event) => log_actions::on_event(state, event),
         Action::Logs(action) => log_actions::on_action(state, action),
         Action::LogsSaved(result) => log_actions::on_saved(state, result),
+        Action::SystemSampled(sample) => {
+            let now = sample.taken_at;
+            state.system.sampled(sample);
+            state.dirty |= state.tab == Tab::System;
+            alert_signals::evaluate(state, now);
+            Vec::new()
+        }
+        Action::ServicesChecked(services) => {
+            state.system.services_checked(services);
+            state.dirty |= state.tab == Tab::System;
+            Vec::new()
+        }
+        Action::HealthProbed(probe) => {
+            state.system.probed(probe);
+            state.dirty |= state.tab == Tab::System;
+            Vec::new()
+        }
+        Action::System(action) => system_actions::on_action(state, action),
         Action::TaskFailed { task, message } => {
             state.errors.push((task, message));
             state.dirty = true;

@@ -1,8 +1,10 @@
 //! One module per tab.
 
+pub mod alerts;
 pub mod backups;
 pub mod database;
 pub mod logs;
 pub mod overview;
 pub mod overview_backups;
 pub mod placeholder;
+pub mod system;

@@ -41,6 +41,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let block = Block::bordered().title(format!(" {} ", Msg::MongoTitle.text(lang)));
     frame.render_widget(Paragraph::new(mongo).block(block), mongo_area);
     draw_backup_dir(frame, disk, state, backup_lines);
+    let alert_lines = super::alerts::lines(state);
+    let [alerts, upcoming] = Layout::vertical([
+        Constraint::Length(alert_lines.len() as u16 + 2),
+        Constraint::Min(0),
+    ])
+    .areas(upcoming);
+    super::alerts::draw(frame, alerts, state, alert_lines);
     draw_upcoming(frame, upcoming, lang);
 }
 
@@ -300,9 +307,6 @@ fn draw_backup_dir(frame: &mut Frame, area: Rect, state: &State, inventory: Vec<
 fn draw_upcoming(frame: &mut Frame, area: Rect, lang: Lang) {
     let items = [
         Msg::UpcomingBackups,
-        Msg::UpcomingLogs,
-        Msg::UpcomingSystem,
-        Msg::UpcomingDatabase,
         Msg::UpcomingChecklists,
         Msg::UpcomingRecovery,
     ];
