@@ -16,6 +16,7 @@ use scandyctl::system::services::{ServiceReport, ServiceStatus, ServiceTarget};
 use scandyctl::ui::action::Action;
 use scandyctl::ui::dialogs::Dialog;
 use scandyctl::ui::state::{State, update};
+use scandyctl::ui::tabs::system::view::MongoLoad;
 use ui_support::*;
 
 const GIB: u64 = 1024 * 1024 * 1024;
@@ -157,6 +158,13 @@ fn on_system(lang: Lang, backups_used_percent: u64) -> State {
         );
     }
     update(&mut state, Action::ServicesChecked(services()));
+    update(
+        &mut state,
+        Action::MongoLoad(MongoLoad {
+            connections: Some((12, 838)),
+            ops_per_sec: Some(42.5),
+        }),
+    );
     for ms in [12, 15, 11] {
         update(
             &mut state,
@@ -177,6 +185,12 @@ fn system_tab_en_de() {
         let state = on_system(lang, 40);
         let screen = render(&state);
         assert!(!screen.contains('\u{1b}'), "{screen}");
+        if lang == Lang::En {
+            assert!(
+                screen.contains("connections 12 / 838 · 42.5 ops/s"),
+                "{screen}"
+            );
+        }
         insta::assert_snapshot!(format!("system_{}", lang_name(lang)), screen);
     }
 }

@@ -107,6 +107,8 @@ pub enum Action {
     ServicesChecked(Vec<crate::system::services::ServiceReport>),
     /// Scandy's `/health` was probed.
     HealthProbed(crate::system::http_probe::HealthProbe),
+    /// MongoDB's connections and operations per second were read.
+    MongoLoad(crate::ui::tabs::system::view::MongoLoad),
     /// A key of the System tab.
     System(SystemAction),
     /// A background task failed or panicked.

@@ -148,7 +148,12 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
         spawn_supervised(
             "system sampler",
             tx.clone(),
-            watch_system(ctx.config.clone(), tx.clone(), system_visible),
+            watch_system(ctx.config.clone(), tx.clone(), system_visible.clone()),
+        ),
+        spawn_supervised(
+            "MongoDB load",
+            tx.clone(),
+            watch_mongo_load(ctx.mongo_uri.clone(), tx.clone(), system_visible),
         ),
         spawn_supervised(
             "database sampler",
@@ -363,6 +368,56 @@ async fn watch_system(config: Arc<Config>, tx: UnboundedSender<Action>, visible:
             let _ = tx.send(Action::ServicesChecked(reports));
             let probe = probe_health(&client, &config.web.health_url, Duration::from_secs(5)).await;
             let _ = tx.send(Action::HealthProbed(probe));
+        }
+    }
+}
+
+/// Reads MongoDB's connections and operation counters every [`SERVICES_INTERVAL`] while
+/// the System tab is shown.
+async fn watch_mongo_load(uri: String, tx: UnboundedSender<Action>, visible: Arc<AtomicBool>) {
+    use crate::mongo::stats::{OpCounters, server_overview};
+    use crate::ui::tabs::system::view::MongoLoad;
+    let mut client: Option<mongodb::Client> = None;
+    let mut previous: Option<(OpCounters, Instant)> = None;
+    loop {
+        tokio::time::sleep(SERVICES_INTERVAL).await;
+        if !visible.load(Ordering::Relaxed) {
+            continue;
+        }
+        if client.is_none() {
+            client = connect(&uri, ProbeTimeouts::default()).await.ok();
+        }
+        let Some(connected) = client.as_ref() else {
+            continue;
+        };
+        let Ok(Ok(overview)) =
+            tokio::time::timeout(SERVICES_INTERVAL, server_overview(connected)).await
+        else {
+            client = None;
+            continue;
+        };
+        let now = Instant::now();
+        let counters = overview.opcounters.value().copied();
+        let ops_per_sec = match (counters, previous) {
+            (Some(current), Some((before, at))) => Some(
+                current
+                    .rates_since(&before, now.duration_since(at).as_secs_f64())
+                    .iter()
+                    .map(|(_, rate)| rate)
+                    .sum(),
+            ),
+            _ => None,
+        };
+        previous = counters.map(|c| (c, now));
+        let load = MongoLoad {
+            connections: overview
+                .connections
+                .value()
+                .map(|c| (c.current, c.current + c.available)),
+            ops_per_sec,
+        };
+        if tx.send(Action::MongoLoad(load)).is_err() {
+            return;
         }
     }
 }

@@ -359,6 +359,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             state.dirty |= state.tab == Tab::System;
             Vec::new()
         }
+        Action::MongoLoad(load) => {
+            state.system.mongo_load = Some(load);
+            state.dirty |= state.tab == Tab::System;
+            Vec::new()
+        }
         Action::System(action) => system_actions::on_action(state, action),
         Action::TaskFailed { task, message } => {
             state.errors.push((task, message));

@@ -139,17 +139,27 @@ fn health_line(lang: Lang, view: &SystemView) -> Line<'static> {
 fn mongo_line(lang: Lang, state: &State) -> Line<'static> {
     let label = Span::raw(format!("{:<28} ", "MongoDB"));
     match &state.mongo {
-        ConnectionState::Connected { info, .. } => Line::from(vec![
-            label,
-            Span::styled(
-                format!("{:<28} ", Msg::MongoConnected.text(lang)),
-                theme::ok(),
-            ),
-            Span::styled(
-                format!("{} · {}", info.version, format_latency(info.latency)),
-                theme::muted(),
-            ),
-        ]),
+        ConnectionState::Connected { info, .. } => {
+            let mut facts = vec![info.version.clone(), format_latency(info.latency)];
+            if let Some(load) = state.system.mongo_load {
+                if let Some((open, limit)) = load.connections {
+                    facts.push(
+                        Msg::DbConnections.fill(lang, &[&open.to_string(), &limit.to_string()]),
+                    );
+                }
+                if let Some(rate) = load.ops_per_sec {
+                    facts.push(Msg::DbOpsPerSec.fill(lang, &[&format!("{rate:.1}")]));
+                }
+            }
+            Line::from(vec![
+                label,
+                Span::styled(
+                    format!("{:<28} ", Msg::MongoConnected.text(lang)),
+                    theme::ok(),
+                ),
+                Span::styled(facts.join(" · "), theme::muted()),
+            ])
+        }
         ConnectionState::Connecting { .. } => Line::from(vec![
             label,
             Span::styled(Msg::MongoConnecting.fill(lang, &["1"]), theme::warn()),

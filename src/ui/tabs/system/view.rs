@@ -23,6 +23,17 @@ pub struct SystemView {
     pub selected_service: usize,
     /// Sort the process table by memory instead of CPU.
     pub sort_by_memory: bool,
+    /// MongoDB's connections and operations per second (`serverStatus`).
+    pub mongo_load: Option<MongoLoad>,
+}
+
+/// MongoDB's load from `serverStatus`; a field is `None` when the server will not say.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MongoLoad {
+    /// Open connections and the server's limit (open + available).
+    pub connections: Option<(u64, u64)>,
+    /// Operations per second since the previous reading.
+    pub ops_per_sec: Option<f64>,
 }
 
 impl SystemView {
@@ -37,6 +48,7 @@ impl SystemView {
             health_history: Ring::new(capacity),
             selected_service: 0,
             sort_by_memory: false,
+            mongo_load: None,
         }
     }
 
