@@ -8,6 +8,7 @@ pub mod filter;
 pub mod history;
 pub mod parse;
 pub mod process;
+pub mod process_lines;
 pub mod scan;
 pub mod sources;
 pub mod summary;
