@@ -20,6 +20,7 @@ pub mod tab;
 pub mod tabs;
 pub mod terminal;
 pub mod theme;
+pub mod watchers;
 pub mod widgets;
 
 pub use app::{ConsoleContext, run};
