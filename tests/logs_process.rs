@@ -219,7 +219,10 @@ async fn journal_entries_with_traceback_joined() {
         .expect("journal");
     assert_eq!(entries, journal_expected());
     let args = std::fs::read_to_string(bin.path().join("journalctl.args")).expect("args");
-    assert_eq!(args, "-u\nscandy.service\n-o\njson\n--no-pager\n-n\n50\n");
+    assert_eq!(
+        args,
+        "-u\nscandy.service\n-o\njson\n--all\n--no-pager\n-n\n50\n"
+    );
 }
 
 #[tokio::test]
@@ -232,7 +235,7 @@ async fn journal_follow_joins_across_the_pause() {
     let args = std::fs::read_to_string(bin.path().join("journalctl.args")).expect("args");
     assert_eq!(
         args,
-        "-u\nscandy.service\n-o\njson\n--no-pager\n-n\n50\n-f\n"
+        "-u\nscandy.service\n-o\njson\n--all\n--no-pager\n-n\n50\n-f\n"
     );
 }
 
@@ -426,6 +429,7 @@ fn args_exactly() {
             "scandy.service",
             "-o",
             "json",
+            "--all",
             "--no-pager",
             "-n",
             "200"
@@ -438,6 +442,7 @@ fn args_exactly() {
             "scandy.service",
             "-o",
             "json",
+            "--all",
             "--no-pager",
             "-n",
             "0",

@@ -63,12 +63,23 @@ impl ProcessSource {
         }
     }
 
-    /// Arguments: journalctl -u UNIT -o json --no-pager -n LINES [-f]; docker logs --timestamps --tail LINES [-f] NAME.
+    /// Arguments: journalctl -u UNIT -o json --all --no-pager -n LINES [-f]; docker logs --timestamps --tail LINES [-f] NAME.
     pub fn args(&self, follow: bool, lines: usize) -> Vec<String> {
         let lines = lines.to_string();
         let mut args: Vec<String> = match self {
             ProcessSource::Journal { unit } => {
-                let fixed = ["-u", unit, "-o", "json", "--no-pager", "-n", &lines];
+                // `--all`: without it journalctl writes messages over 4096 bytes (a long traceback
+                // logged as one record) as null.
+                let fixed = [
+                    "-u",
+                    unit,
+                    "-o",
+                    "json",
+                    "--all",
+                    "--no-pager",
+                    "-n",
+                    &lines,
+                ];
                 fixed.iter().map(|a| a.to_string()).collect()
             }
             ProcessSource::Docker { .. } => ["logs", "--timestamps", "--tail", &lines]
