@@ -396,26 +396,19 @@ fn system_refresh(
     source: &ValueSource,
     loaded: &mut LoadedConfig,
 ) -> Result<(), ConfigError> {
-    const KEY: &str = "system.refresh_ms";
-    let Some((value, line)) = settings.integer(KEY) else {
-        return Ok(());
-    };
-    let (min, max) = (SystemSection::MIN_REFRESH_MS, SystemSection::MAX_REFRESH_MS);
-    let value = u32::try_from(value)
-        .ok()
-        .filter(|v| (min..=max).contains(v))
-        .ok_or_else(|| {
-            invalid_value(
-                source,
-                KEY,
-                line,
-                format!(
-                    "must be a whole number of milliseconds from {min} to {max}, found {value}"
-                ),
-            )
-        })?;
-    loaded.config.system.refresh_ms = value;
-    loaded.sources.insert(KEY.into(), source.clone());
+    let range = SystemSection::MIN_REFRESH_MS..=SystemSection::MAX_REFRESH_MS;
+    if let Some(value) = bounded(
+        settings,
+        source,
+        "system.refresh_ms",
+        range,
+        " of milliseconds",
+    )? {
+        loaded.config.system.refresh_ms = value;
+        loaded
+            .sources
+            .insert("system.refresh_ms".into(), source.clone());
+    }
     Ok(())
 }
 
@@ -425,25 +418,41 @@ fn logs_max_entries(
     source: &ValueSource,
     loaded: &mut LoadedConfig,
 ) -> Result<(), ConfigError> {
-    const KEY: &str = "logs.max_entries";
-    let Some((value, line)) = settings.integer(KEY) else {
-        return Ok(());
+    let range = LogsSection::MIN_MAX_ENTRIES..=LogsSection::MAX_MAX_ENTRIES;
+    if let Some(value) = bounded(settings, source, "logs.max_entries", range, "")? {
+        loaded.config.logs.max_entries = value;
+        loaded
+            .sources
+            .insert("logs.max_entries".into(), source.clone());
+    }
+    Ok(())
+}
+
+/// The integer `key` from the config file when it is set; outside `range` it is an error
+/// naming the file, line and key ("must be a whole number{unit} from MIN to MAX").
+fn bounded(
+    settings: &FileSettings,
+    source: &ValueSource,
+    key: &'static str,
+    range: std::ops::RangeInclusive<u32>,
+    unit: &str,
+) -> Result<Option<u32>, ConfigError> {
+    let Some((value, line)) = settings.integer(key) else {
+        return Ok(None);
     };
-    let (min, max) = (LogsSection::MIN_MAX_ENTRIES, LogsSection::MAX_MAX_ENTRIES);
-    let value = u32::try_from(value)
+    let (min, max) = (*range.start(), *range.end());
+    u32::try_from(value)
         .ok()
-        .filter(|v| (min..=max).contains(v))
+        .filter(|v| range.contains(v))
+        .map(Some)
         .ok_or_else(|| {
             invalid_value(
                 source,
-                KEY,
+                key,
                 line,
-                format!("must be a whole number from {min} to {max}, found {value}"),
+                format!("must be a whole number{unit} from {min} to {max}, found {value}"),
             )
-        })?;
-    loaded.config.logs.max_entries = value;
-    loaded.sources.insert(KEY.into(), source.clone());
-    Ok(())
+        })
 }
 
 /// An optional path from the config file: must not be empty; relative to the file's
