@@ -86,6 +86,9 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Print every finding weighed for the native/docker verdict.
+        #[arg(long)]
+        explain: bool,
         /// Directories to search (default: /opt/scandy, /opt, /srv, /home/*, /root, the current directory).
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,

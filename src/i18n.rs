@@ -152,6 +152,10 @@ catalog! {
     WarnLowSpace => "the backup directory has less than 10 % free", "im Sicherungsverzeichnis sind weniger als 10 % frei";
     WarnPartialLeft => "an interrupted backup (.partial) is left; the next backup removes it", "eine abgebrochene Sicherung (.partial) liegt noch da; die nächste Sicherung entfernt sie";
     WarnUnreadableSet => "a backup set cannot be read", "ein Sicherungssatz ist nicht lesbar";
+    WarnScandyHasBackups => "no scandyctl backup yet; Scandy keeps {} backup(s) of its own in {} (newest {})", "noch keine scandyctl-Sicherung; Scandy hat {} eigene Sicherung(en) in {} (neueste {})";
+    WarnScandyEmptyDump => "{} empty scandy_native_backup_* folder(s) in {}: Scandy's mongodump failed", "{} leere(r) scandy_native_backup_*-Ordner in {}: Scandys mongodump ist fehlgeschlagen";
+    WarnBackupDirMissing => "backup.dir {} does not exist yet; the first backup creates it", "backup.dir {} existiert noch nicht; die erste Sicherung legt es an";
+    WarnBackupDirUnmounted => "backup.dir {} is on {}, an fstab mount point that is not mounted: backups refused", "backup.dir {} liegt auf {}, einem nicht eingehängten fstab-Einhängepunkt: Sicherungen verweigert";
     UpcomingChecklists => "Checklists: daily, weekly and monthly maintenance — coming with checklists", "Checklisten: tägliche, wöchentliche und monatliche Wartung — kommt mit den Checklisten";
     UpcomingRecovery => "Recovery: guided emergency plan and incident report — coming with the recovery wizard", "Notfall: geführter Notfallplan und Vorfallbericht — kommt mit dem Notfall-Assistenten";
     // Placeholder tabs

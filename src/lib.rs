@@ -18,5 +18,6 @@ pub mod logs;
 pub mod mongo;
 pub mod notify;
 pub mod sanitize;
+pub mod state;
 pub mod system;
 pub mod ui;

@@ -3,8 +3,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use scandyctl::discovery::host::{DockerView, Gunicorn, HostView};
 use scandyctl::discovery::{
-    Install, InstallKind, SearchPaths, discover, inspect_root, render_text,
+    Install, InstallKind, SearchPaths, discover, discover_with, inspect_root, render_text,
 };
 
 const PASSWORD: &str = "Sup3rGeheim";
@@ -294,7 +295,7 @@ fn multi_instance_installs_with_published_ports() {
         vec![canonical(&parent.join("lager/app/static/uploads"))]
     );
 
-    let text = render_text(&installs);
+    let text = render_text(&installs, false);
     assert!(!text.contains(PASSWORD), "{text}");
     assert!(text.contains("multi-instance"), "{text}");
     assert!(text.contains("(instance werkstatt)"), "{text}");
@@ -437,7 +438,7 @@ fn unreadable_missing_and_empty_roots_do_not_crash() {
     }
     assert!(discover(&search(&[&tmp.path().join("odd")], &[])).is_empty());
     assert_eq!(
-        render_text(&[]),
+        render_text(&[], false),
         "No Scandy install found. Search other directories with `scandyctl detect DIR...`.\n"
     );
 }
@@ -453,10 +454,10 @@ fn inspect_root_keeps_the_given_path_and_finds_its_unit() {
         &format!("[Service]\nWorkingDirectory={}/\n", root.display()),
     );
     let given = tmp.path().join("./scandy");
-    let install = inspect_root(&given, std::slice::from_ref(&systemd)).expect("install");
+    let install = inspect_root(&given, std::slice::from_ref(&systemd), None).expect("install");
     assert_eq!(install.root, given);
     assert_eq!(install.service_unit, Some(systemd.join("scandy.service")));
-    assert!(inspect_root(&tmp.path().join("nothing"), &[systemd]).is_none());
+    assert!(inspect_root(&tmp.path().join("nothing"), &[systemd], None).is_none());
 }
 
 #[test]
@@ -469,13 +470,149 @@ fn render_text_lists_every_field_without_secrets() {
         &format!("MONGODB_URI=mongodb://u:{PASSWORD}@localhost:27017/scandy\nWEB_PORT=5005\n"),
     );
     let installs = discover(&search(&[&root], &[]));
-    let text = render_text(&installs);
+    let text = render_text(&installs, false);
     let root = canonical(&root);
     let expected = format!(
-        "1 Scandy install found:\n\nnative {}\n  database    scandy\n  mongo uri   mongodb://u:***@localhost:27017/scandy?authSource=admin\n  \
+        "1 Scandy install found:\n\nnative {}\n  verdict     native: .env MONGODB_URI points at localhost:27017, a mongod on this host\n  database    scandy\n  mongo uri   mongodb://u:***@localhost:27017/scandy?authSource=admin\n  \
          mongo port  27017\n  web port    5005\n  logs        app/logs/app.log, app/logs/app.log.1, logs/auto_backup.log, logs/security.log\n  \
          uploads     app/static/uploads, app/static/uploads/logos\n  evidence    .env and app/__init__.py present\n",
         root.display()
     );
     assert_eq!(text, expected);
+}
+
+/// A native install laid out as Scandy's installer does it: the whole repository copied
+/// (compose file and Dockerfile included), its venv, `.env` with `WEB_PORT=5055`.
+fn real_native_layout(root: &Path) {
+    write(
+        &root.join(".env"),
+        &format!(
+            "MONGODB_URI=mongodb://localhost:27017/scandy\nMONGO_INITDB_DATABASE=scandy\nMONGODB_DB=scandy\n\
+             SECRET_KEY=abc\nWEB_PORT=5055\nMONGO_INITDB_ROOT_PASSWORD={PASSWORD}\n\
+             ME_CONFIG_MONGODB_URL=mongodb://admin:${{MONGO_INITDB_ROOT_PASSWORD}}@scandy-mongodb-scandy:27017/\n"
+        ),
+    );
+    write(
+        &root.join("docker-compose.yml"),
+        &docker_compose("scandy", Some(27017), 5000),
+    );
+    write(&root.join("Dockerfile"), "FROM python:3.11\n");
+    write(&root.join("app/__init__.py"), "");
+    write(&root.join("app/wsgi.py"), "");
+    write(&root.join("app/logs/app.log.1"), "");
+    write(&root.join("venv/bin/gunicorn"), "#!/usr/bin/python3\n");
+    write(&root.join("venv/bin/python"), "");
+}
+
+fn no_docker() -> DockerView {
+    DockerView::Unavailable("docker is not installed".into())
+}
+
+#[test]
+fn native_install_with_the_repository_compose_file_is_native() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("scandy");
+    real_native_layout(&root);
+    for docker in [
+        no_docker(),
+        DockerView::Answered(vec![("other".into(), None)]),
+    ] {
+        let host = HostView::known(Vec::new(), docker);
+        let installs = discover_with(&search(&[&root], &[]), &host);
+        let install = only(&installs);
+        assert_eq!(install.kind, InstallKind::Native, "{install:#?}");
+        assert_eq!(
+            install.mongo_uri_redacted.as_deref(),
+            Some("mongodb://localhost:27017/scandy")
+        );
+        assert_eq!(install.web_port, Some(5055));
+        assert!(install.containers.is_empty(), "{:?}", install.containers);
+        assert!(
+            install.verdict.starts_with("native: "),
+            "{}",
+            install.verdict
+        );
+        assert!(
+            install.verdict.contains("venv/bin/gunicorn"),
+            "{}",
+            install.verdict
+        );
+        let explained = render_text(&installs, true);
+        assert!(
+            explained.contains("[none no proof] docker-compose.yml names"),
+            "{explained}"
+        );
+        assert!(!explained.contains(PASSWORD), "{explained}");
+    }
+}
+
+#[test]
+fn a_running_gunicorn_or_a_unit_outweighs_known_containers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("scandy");
+    real_native_layout(&root);
+    let containers = DockerView::Answered(vec![("scandy-app-scandy".into(), None)]);
+    let gunicorn = Gunicorn {
+        pid: 4242,
+        cwd: canonical(&root),
+        bind_port: Some(5055),
+    };
+    let host = HostView::known(vec![gunicorn], containers.clone());
+    let install = discover_with(&search(&[&root], &[]), &host).remove(0);
+    assert_eq!(install.kind, InstallKind::Native);
+    assert!(
+        install.verdict.contains("gunicorn (pid 4242)"),
+        "{}",
+        install.verdict
+    );
+
+    // The same checkout without venv and gunicorn, and the daemon runs its containers.
+    fs::remove_dir_all(root.join("venv")).unwrap();
+    let host = HostView::known(Vec::new(), containers);
+    let install = discover_with(&search(&[&root], &[]), &host).remove(0);
+    assert_eq!(
+        install.kind,
+        InstallKind::DockerCompose,
+        "{}",
+        install.verdict
+    );
+    assert!(
+        install.verdict.contains("docker daemon"),
+        "{}",
+        install.verdict
+    );
+    assert_eq!(install.web_port, Some(5000));
+}
+
+#[test]
+fn a_compose_project_known_to_the_daemon_is_docker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("scandy");
+    real_native_layout(&root);
+    fs::remove_dir_all(root.join("venv")).unwrap();
+    let docker = DockerView::Answered(vec![("scandy-app-scandy".into(), Some(root.clone()))]);
+    let host = HostView::known(Vec::new(), docker);
+    let install = discover_with(&search(&[&root], &[]), &host).remove(0);
+    assert_eq!(install.kind, InstallKind::DockerCompose);
+    let explained = render_text(&[install], true);
+    assert!(
+        explained.contains("[docker strong] the docker daemon runs compose project"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn scandy_kind_overrides_the_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("scandy");
+    real_native_layout(&root);
+    let install = inspect_root(&root, &[], Some(InstallKind::DockerCompose)).unwrap();
+    assert_eq!(install.kind, InstallKind::DockerCompose);
+    assert!(
+        install.verdict.contains("scandy.kind"),
+        "{}",
+        install.verdict
+    );
+    let install = inspect_root(&root, &[], None).unwrap();
+    assert_eq!(install.kind, InstallKind::Native);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::TimeZone;
 use scandyctl::i18n::Lang;
 use scandyctl::jobs::JobSpec;
-use scandyctl::system::http_probe::HealthProbe;
+use scandyctl::system::http_probe::{HealthProbe, ProbeVia};
 use scandyctl::system::metrics::{Filesystem, MountRole, Rate, SystemSample};
 use scandyctl::system::processes::{ProcessInfo, ProcessRole};
 use scandyctl::system::services::{ServiceReport, ServiceStatus, ServiceTarget};
@@ -173,6 +173,9 @@ fn on_system(lang: Lang, backups_used_percent: u64) -> State {
                 status: Some(200),
                 latency: Duration::from_millis(ms),
                 detail: "healthy".into(),
+                rate_limited: false,
+                retry_after: None,
+                via: ProbeVia::Request,
             }),
         );
     }

@@ -173,6 +173,9 @@ pub struct Warning {
     pub code: &'static str,
     /// Human-readable message.
     pub message: String,
+    /// The values the console fills into its translated text (paths, counts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 /// Warnings for the inventory at `now` given the backup directory's disk space.
@@ -190,6 +193,7 @@ pub fn status_warnings(
         None => warnings.push(Warning {
             code: "no-backup",
             message: "no backup exists yet".into(),
+            args: Vec::new(),
         }),
         Some(set) if now - set.created_at > Duration::hours(26) => warnings.push(Warning {
             code: "backup-too-old",
@@ -198,6 +202,7 @@ pub fn status_warnings(
                 set.id,
                 human_age(now - set.created_at)
             ),
+            args: Vec::new(),
         }),
         _ => {}
     }
@@ -210,10 +215,12 @@ pub fn status_warnings(
                     set.id,
                     at.format("%Y-%m-%d %H:%M UTC")
                 ),
+                args: Vec::new(),
             }),
             Verification::Never => warnings.push(Warning {
                 code: "never-verified",
                 message: format!("{} has never been verified", set.id),
+                args: Vec::new(),
             }),
             Verification::Ok { at, .. } if now - *at > Duration::days(7) => {
                 warnings.push(Warning {
@@ -223,6 +230,7 @@ pub fn status_warnings(
                         set.id,
                         human_age(now - *at)
                     ),
+                    args: Vec::new(),
                 })
             }
             Verification::Ok { .. } => {}
@@ -231,7 +239,7 @@ pub fn status_warnings(
             warnings.push(Warning {
                 code: "secrets-skipped",
                 message: format!("{} skipped {} file(s) (e.g. .env holding secrets); see `scandyctl status --json`", set.id, set.skipped),
-            });
+             args: Vec::new() });
         }
     }
     if let Some(space) = space {
@@ -245,6 +253,7 @@ pub fn status_warnings(
                     "backup directory has only {free_percent} % free ({} bytes)",
                     space.available
                 ),
+                args: Vec::new(),
             });
         }
     }
@@ -255,12 +264,14 @@ pub fn status_warnings(
                 "{} is an interrupted backup; the next backup removes it",
                 partial.display()
             ),
+            args: Vec::new(),
         });
     }
     for (path, reason) in &inventory.unreadable {
         warnings.push(Warning {
             code: "unreadable-set",
             message: format!("{}: {reason}", path.display()),
+            args: Vec::new(),
         });
     }
     warnings

@@ -4,8 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, bail};
 use serde::{Deserialize, Serialize};
+
+use super::install_state::{BackupDirState, backup_dir_state};
 
 /// File name of the lock inside the backup directory.
 pub const LOCK_FILE: &str = ".scandyctl.lock";
@@ -79,7 +81,19 @@ fn pid_alive(pid: u32) -> bool {
 }
 
 /// Takes the lock of `dir` for `operation`; breaks a stale lock of a dead local process.
+///
+/// A directory on a mount point of `/etc/fstab` that is not mounted is refused before
+/// anything is written (the backup would fill the filesystem below the mount point).
 pub fn acquire(dir: &Path, operation: &str) -> Result<BackupLock> {
+    if let BackupDirState::Unmounted { mount_point } = backup_dir_state(dir) {
+        bail!(
+            "backup.dir {} is on {}, a mount point listed in /etc/fstab that is not mounted; \
+             mount it (mount {}) and run the {operation} again",
+            dir.display(),
+            mount_point.display(),
+            mount_point.display()
+        );
+    }
     std::fs::create_dir_all(dir)
         .wrap_err_with(|| format!("cannot create backup directory {}", dir.display()))?;
     let path = dir.join(LOCK_FILE);

@@ -9,6 +9,7 @@ pub mod dump;
 pub mod extract;
 pub mod files;
 pub mod id;
+pub mod install_state;
 pub mod inventory;
 pub mod load;
 pub mod lock;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use color_eyre::eyre::Result;
 
+use super::install_state::{add_install_warnings, backup_dir_state, scan_scandy_backups};
 use super::inventory::{
     BackupOverview, Inventory, SetInfo, Verification, Warning, scan_inventory_detailed,
     status_warnings, summarize,
@@ -67,14 +68,18 @@ impl BackupsSnapshot {
     }
 }
 
-/// Scans `dir` once: inventory, manifests, verification records and warnings at `now`.
+/// Scans `dir` once: inventory, manifests, verification records and warnings at `now`;
+/// with the install's root, Scandy's own backups and the directory's state are named too.
 pub fn scan_snapshot(
     dir: &Path,
     space: Option<&DiskSpace>,
     now: DateTime<Utc>,
+    scandy_root: Option<&Path>,
 ) -> Result<BackupsSnapshot> {
     let (inventory, details) = scan_inventory_detailed(dir)?;
-    let warnings = status_warnings(&inventory, space, now);
+    let mut warnings = status_warnings(&inventory, space, now);
+    let own = scandy_root.and_then(scan_scandy_backups);
+    add_install_warnings(&mut warnings, dir, own.as_ref(), &backup_dir_state(dir));
     Ok(BackupsSnapshot {
         dir: dir.to_path_buf(),
         scanned_at: now,
@@ -92,18 +97,24 @@ mod tests {
     fn a_missing_directory_is_an_empty_snapshot_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nothing-here");
-        let snapshot = scan_snapshot(&missing, None, Utc::now()).unwrap();
+        let snapshot = scan_snapshot(&missing, None, Utc::now(), None).unwrap();
         assert!(snapshot.inventory.sets.is_empty());
         assert!(snapshot.details.is_empty());
         assert!(snapshot.newest_good().is_none());
         assert_eq!(snapshot.overview().warnings[0].code, "no-backup");
+        assert!(
+            snapshot
+                .warnings
+                .iter()
+                .any(|w| w.code == "backup-dir-missing")
+        );
     }
 
     #[test]
     fn partial_leftovers_are_listed() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("scandy-20261126T020000Z-full.partial")).unwrap();
-        let snapshot = scan_snapshot(dir.path(), None, Utc::now()).unwrap();
+        let snapshot = scan_snapshot(dir.path(), None, Utc::now(), None).unwrap();
         assert_eq!(snapshot.inventory.partials.len(), 1);
         assert!(snapshot.warnings.iter().any(|w| w.code == "partial-left"));
     }

@@ -6,8 +6,8 @@ use color_eyre::eyre::Result;
 
 use crate::discovery::{SearchPaths, discover, render_text};
 
-/// Prints the installs found under `paths` (or the default places).
-pub fn run(json: bool, paths: Vec<PathBuf>) -> Result<i32> {
+/// Prints the installs found under `paths` (or the default places); `explain` adds the weighing.
+pub fn run(json: bool, explain: bool, paths: Vec<PathBuf>) -> Result<i32> {
     let search = if paths.is_empty() {
         SearchPaths::defaults()
     } else {
@@ -17,7 +17,7 @@ pub fn run(json: bool, paths: Vec<PathBuf>) -> Result<i32> {
     if json {
         println!("{}", serde_json::to_string_pretty(&installs)?);
     } else {
-        print!("{}", render_text(&installs));
+        print!("{}", render_text(&installs, explain));
     }
     Ok(crate::exit::OK)
 }

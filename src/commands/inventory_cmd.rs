@@ -7,6 +7,7 @@ use color_eyre::eyre::Result;
 
 use super::backup_cmd::{cancel_on_signal, load_config};
 use super::progress_line::{clear_progress, stderr_progress};
+use crate::backup::install_state::{add_install_warnings, backup_dir_state, scan_scandy_backups};
 use crate::backup::inventory::{
     Inventory, SetInfo, Verification, human_age, scan_inventory, status_warnings,
 };
@@ -67,7 +68,10 @@ pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
     let dir = config.resolve(&config.backup.dir);
     let inventory = scan_inventory(&dir)?;
     let space = disk_space(&dir).ok();
-    let warnings = status_warnings(&inventory, space.as_ref(), Utc::now());
+    let mut warnings = status_warnings(&inventory, space.as_ref(), Utc::now());
+    let own = scan_scandy_backups(&config.scandy.root);
+    let dir_state = backup_dir_state(&dir);
+    add_install_warnings(&mut warnings, &dir, own.as_ref(), &dir_state);
     if json {
         println!(
             "{}",
@@ -77,6 +81,8 @@ pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
                 "total_bytes": space.as_ref().map(|s| s.total),
                 "sets": inventory.sets,
                 "partials": inventory.partials,
+                "backup_dir_state": dir_state,
+                "scandy_backups": own,
                 "warnings": warnings,
             }))?
         );

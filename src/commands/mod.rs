@@ -15,6 +15,7 @@ pub mod progress_line;
 pub mod prune_cmd;
 pub mod restore_cmd;
 pub mod watch_cmd;
+mod watch_signals;
 
 use color_eyre::eyre::Result;
 
@@ -25,7 +26,11 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command.unwrap_or(Command::Console) {
         Command::Console => console::run(&cli.global).await,
         Command::Config { json } => config_cmd::run(&cli.global, json),
-        Command::Detect { json, paths } => detect::run(json, paths),
+        Command::Detect {
+            json,
+            explain,
+            paths,
+        } => detect::run(json, explain, paths),
         Command::Demo(args) => demo_cmd::run(&cli.global, &args).await,
         Command::Backup { kind: _, json } => backup_cmd::run_backup(&cli.global, json).await,
         Command::Verify {

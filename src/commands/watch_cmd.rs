@@ -2,20 +2,16 @@
 //! evaluates the `[[alerts]]` rules and notifies through `[notify]`; one log line per event.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use super::backup_cmd::cancel_on_signal;
-use crate::alerts::{
-    ActiveAlert, AlertEngine, AlertRule, MongoSignal, Signals, load_rules, priority_name,
-};
-use crate::backup::inventory::{Verification, scan_inventory};
-use crate::backup::manifest::BackupKind;
+use super::watch_signals::SignalSources;
+use crate::alerts::{ActiveAlert, AlertEngine, AlertRule, load_rules, priority_name};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, LoadContext, load};
 use crate::logs::entry::Level;
@@ -23,20 +19,14 @@ use crate::logs::filter::EntryFilter;
 use crate::logs::scan::count_matching;
 use crate::logs::sources::file_sources;
 use crate::logs::watch::{LogEvent, WatchSizes, watch_logs};
-use crate::mongo::probe::{self, FailureKind, ProbeTimeouts};
 use crate::notify::{ActiveIncident, ChannelError, Escalator, NotifyConfig, load_notify, send};
 use crate::sanitize::escape_controls;
-use crate::system::http_probe::{probe_client, probe_health};
-use crate::system::metrics::{SystemSampler, WatchedPaths, mongo_data_dir};
+use crate::system::http_probe::HealthProbe;
 
 /// Exit code of `watch --once` when any alert is active (like a check that found problems).
 const ALERTS_ACTIVE: i32 = crate::exit::VERIFY_FAILED;
 /// Evaluations happen at most this often, whatever `system.refresh_ms` says.
 const MIN_PERIOD: Duration = Duration::from_secs(5);
-/// The backup directory is scanned at most this often.
-const BACKUP_SCAN_PERIOD: Duration = Duration::from_secs(60);
-/// Timeout of one `/health` request.
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for one channel's delivery before it counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// The error rate is averaged over this many minutes.
@@ -69,11 +59,11 @@ pub async fn run(global: &GlobalArgs, once: bool, json: bool) -> Result<i32> {
 
 /// A signal that could not be sampled, and why (shown by `--once`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-struct Unavailable {
+pub(super) struct Unavailable {
     /// Which signal.
-    signal: &'static str,
+    pub signal: &'static str,
     /// Why it is missing.
-    reason: String,
+    pub reason: String,
 }
 
 /// The JSON of `watch --once --json`.
@@ -87,6 +77,8 @@ struct OnceReport<'a> {
     alerts: &'a [ActiveAlert],
     /// Signals that were not sampled (their rules neither fired nor cleared).
     unavailable: &'a [Unavailable],
+    /// Scandy's web app: the port check or the `/health` answer (`null` without a URL).
+    health: Option<&'a HealthProbe>,
 }
 
 /// One evaluation; `for_seconds` is ignored so a single sample can fire every rule.
@@ -122,10 +114,14 @@ async fn run_once(config: Config, rules: Vec<AlertRule>, json: bool) -> Result<i
             rules: enabled,
             alerts: &alerts,
             unavailable: &unavailable,
+            health: sources.last_health.as_ref(),
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_alerts(&alerts, enabled, &unavailable);
+        if let Some(probe) = &sources.last_health {
+            println!("health: {}", health_state(probe));
+        }
     }
     Ok(if alerts.is_empty() {
         crate::exit::OK
@@ -210,6 +206,7 @@ async fn watch(config: Config, rules: Vec<AlertRule>, notify: NotifyConfig) -> R
     let mut sources = SignalSources::new(config.clone());
     let errors = ErrorRate::start(&config);
     let mut previous: Vec<ActiveAlert> = Vec::new();
+    let mut last_health_state: Option<String> = None;
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -222,6 +219,13 @@ async fn watch(config: Config, rules: Vec<AlertRule>, notify: NotifyConfig) -> R
             gathered = sources.gather() => gathered,
         };
         let (mut signals, _) = gathered;
+        if let Some(probe) = &sources.last_health {
+            let state = health_state(probe);
+            if last_health_state.as_deref() != Some(state.as_str()) {
+                log(&format!("health: {state}"));
+                last_health_state = Some(state);
+            }
+        }
         signals.errors_per_minute = errors.as_ref().map(|e| e.per_minute(Utc::now()));
         let now = Utc::now();
         let active = engine.evaluate(&signals, now);
@@ -296,6 +300,21 @@ async fn watch(config: Config, rules: Vec<AlertRule>, notify: NotifyConfig) -> R
     Ok(crate::exit::OK)
 }
 
+/// The web app's state in words: `up`, `up, rate-limited: …` or `down: …` (logged on change).
+fn health_state(probe: &HealthProbe) -> String {
+    if !probe.healthy {
+        format!("down: {}", probe.detail)
+    } else if probe.rate_limited {
+        if probe.via == crate::system::http_probe::ProbeVia::Request {
+            probe.detail.clone()
+        } else {
+            "up, rate-limited (waiting for Retry-After)".to_string()
+        }
+    } else {
+        "up".to_string()
+    }
+}
+
 /// One line on stdout (journald adds the time); control characters escaped.
 fn log(line: &str) {
     println!("{}", escape_controls(line));
@@ -322,194 +341,6 @@ fn log_changes(previous: &[ActiveAlert], active: &[ActiveAlert]) {
         .filter(|p| !active.iter().any(|a| a.id == p.id))
     {
         log(&format!("alert resolved: {} {}", gone.id, gone.title));
-    }
-}
-
-/// What the backup directory said at the last scan.
-#[derive(Debug, Clone)]
-struct BackupState {
-    scanned: Instant,
-    age: Option<Option<chrono::Duration>>,
-    verify_failed: Option<String>,
-    problem: Option<String>,
-}
-
-/// Everything that samples signals, kept between evaluations (CPU baseline, MongoDB client).
-struct SignalSources {
-    config: Config,
-    system: Option<SystemSampler>,
-    http: reqwest::Client,
-    mongo: Option<mongodb::Client>,
-    backups: Option<BackupState>,
-}
-
-impl SignalSources {
-    fn new(config: Config) -> Self {
-        let paths = WatchedPaths {
-            backup_dir: config.resolve(&config.backup.dir),
-            mongo_data: mongo_data_dir(Path::new("/etc/mongod.conf")),
-            scandy_root: config.scandy.root.clone(),
-        };
-        SignalSources {
-            system: Some(SystemSampler::new(paths)),
-            http: probe_client(),
-            mongo: None,
-            backups: None,
-            config,
-        }
-    }
-
-    /// Samples everything but the error rate; missing signals come with a reason.
-    async fn gather(&mut self) -> (Signals, Vec<Unavailable>) {
-        let mut unavailable = Vec::new();
-        let sampler = self.system.take();
-        let system = async move {
-            let mut sampler = sampler?;
-            tokio::task::spawn_blocking(move || {
-                let sample = sampler.sample();
-                (sampler, sample)
-            })
-            .await
-            .ok()
-        };
-        let health_url = self.config.web.health_url.clone();
-        let http = self.http.clone();
-        let health = async move {
-            if health_url.trim().is_empty() {
-                return None;
-            }
-            let probe = probe_health(&http, &health_url, HEALTH_TIMEOUT).await;
-            Some(if probe.healthy {
-                Ok(())
-            } else {
-                Err(probe.detail)
-            })
-        };
-        let uri = self.config.mongo.uri.clone();
-        let client = self.mongo.take();
-        let mongo = probe_mongo(uri, client);
-        let backups = self.scan_backups();
-        let (system, health, (mongo, client), backups) =
-            tokio::join!(system, health, mongo, backups);
-        self.mongo = client;
-        let mut signals = Signals {
-            health,
-            mongo: Some(mongo),
-            backup_age: backups.age,
-            verify_failed: backups.verify_failed.clone(),
-            ..Signals::default()
-        };
-        if signals.health.is_none() {
-            unavailable.push(Unavailable {
-                signal: "health",
-                reason: "web.health_url is empty".into(),
-            });
-        }
-        if let Some(problem) = &backups.problem {
-            unavailable.push(Unavailable {
-                signal: "backup_age",
-                reason: problem.clone(),
-            });
-        }
-        match system {
-            Some((sampler, sample)) => {
-                self.system = Some(sampler);
-                signals.disks = sample
-                    .filesystems
-                    .iter()
-                    // Size 0: statvfs failed or a pseudo filesystem; nothing to judge.
-                    .filter(|fs| fs.total > 0)
-                    .map(|fs| (fs.mount.clone(), fs.used_percent()))
-                    .collect();
-                if sample.memory_total > 0 {
-                    signals.memory_used_percent =
-                        Some(sample.memory_used as f64 * 100.0 / sample.memory_total as f64);
-                }
-                signals.cpu_percent = Some(f64::from(sample.cpu_total));
-            }
-            None => unavailable.push(Unavailable {
-                signal: "system",
-                reason: "the system sampler stopped".into(),
-            }),
-        }
-        self.backups = Some(backups);
-        (signals, unavailable)
-    }
-
-    /// The backup state, rescanned when older than [`BACKUP_SCAN_PERIOD`].
-    fn scan_backups(&self) -> impl std::future::Future<Output = BackupState> + 'static {
-        let cached = self
-            .backups
-            .clone()
-            .filter(|b| b.scanned.elapsed() < BACKUP_SCAN_PERIOD);
-        let dir = self.config.resolve(&self.config.backup.dir);
-        async move {
-            if let Some(cached) = cached {
-                return cached;
-            }
-            let scanned = Instant::now();
-            let now = Utc::now();
-            let dir_text = dir.display().to_string();
-            match tokio::task::spawn_blocking(move || scan_inventory(&dir)).await {
-                Ok(Ok(inventory)) => {
-                    let newest = inventory
-                        .sets
-                        .iter()
-                        .find(|s| s.kind != BackupKind::PreRestore);
-                    let verified = inventory
-                        .sets
-                        .iter()
-                        .find(|s| !matches!(s.verification, Verification::Never));
-                    BackupState {
-                        scanned,
-                        age: Some(newest.map(|s| now - s.created_at)),
-                        verify_failed: verified
-                            .filter(|s| matches!(s.verification, Verification::Failed { .. }))
-                            .map(|s| s.id.clone()),
-                        problem: None,
-                    }
-                }
-                Ok(Err(err)) => BackupState {
-                    scanned,
-                    age: None,
-                    verify_failed: None,
-                    problem: Some(format!("cannot scan {dir_text}: {err:#}")),
-                },
-                Err(err) => BackupState {
-                    scanned,
-                    age: None,
-                    verify_failed: None,
-                    problem: Some(format!("scanning {dir_text} failed: {err}")),
-                },
-            }
-        }
-    }
-}
-
-/// Pings MongoDB with the kept client (or a new one); the client is kept only while it works.
-async fn probe_mongo(
-    uri: String,
-    client: Option<mongodb::Client>,
-) -> (MongoSignal, Option<mongodb::Client>) {
-    let timeouts = ProbeTimeouts::default();
-    let client = match client {
-        Some(client) => client,
-        None => match probe::connect(&uri, timeouts).await {
-            Ok(client) => client,
-            Err(failure) => return (mongo_failure(failure), None),
-        },
-    };
-    match probe::ping(&client, &uri, timeouts).await {
-        Ok(_) => (MongoSignal::Ok, Some(client)),
-        Err(failure) => (mongo_failure(failure), None),
-    }
-}
-
-/// A failed probe as a signal (its detail is already redacted).
-fn mongo_failure(failure: probe::ProbeFailure) -> MongoSignal {
-    match failure.kind {
-        FailureKind::Auth => MongoSignal::AuthFailed(failure.detail),
-        _ => MongoSignal::Unreachable(failure.detail),
     }
 }
 

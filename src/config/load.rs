@@ -8,7 +8,7 @@ use super::error::{ConfigError, os_reason};
 use super::file::{self, FileSettings};
 use super::recipients::{check_age_recipient, parse_recipients_file};
 use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
-use super::{CliOverrides, Config, LanguageSetting, LogsSection, SystemSection, ValueSource};
+use super::{CliOverrides, Config, LogsSection, SystemSection, ValueSource};
 use crate::backup::retention::RetentionPolicy;
 use crate::discovery::{self, Install, InstallKind, SearchPaths};
 
@@ -59,13 +59,13 @@ pub struct LoadedConfig {
     pub searched: Vec<PathBuf>,
 }
 
-type Layer<T> = Option<(T, ValueSource)>;
+pub(super) type Layer<T> = Option<(T, ValueSource)>;
 
 /// Where a list-valued key lives in `Config`.
 type ListSlot = fn(&mut Config) -> &mut Vec<PathBuf>;
 
 /// The first layer that has a value, else the default.
-fn first<T>(layers: Vec<Layer<T>>, default: T) -> (T, ValueSource) {
+pub(super) fn first<T>(layers: Vec<Layer<T>>, default: T) -> (T, ValueSource) {
     layers
         .into_iter()
         .flatten()
@@ -81,7 +81,7 @@ fn absolute(base: &Path, path: &Path) -> PathBuf {
     }
 }
 
-fn flag(name: &str) -> ValueSource {
+pub(super) fn flag(name: &str) -> ValueSource {
     ValueSource::Flag { flag: name.into() }
 }
 
@@ -137,6 +137,7 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
             message: "must not be empty".into(),
         });
     }
+    let forced_kind = scandy_kind(&from_file, &mut loaded)?;
     let root_layer = cli
         .root
         .as_ref()
@@ -144,10 +145,18 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
         .or_else(|| root_file.map(|((r, _), s)| (absolute(&file_dir, Path::new(&r)), s)));
     let (root, root_source) = match root_layer {
         Some((root, source)) => {
-            loaded.install = discovery::inspect_root(&root, &ctx.discovery.systemd_dirs);
+            loaded.install =
+                discovery::inspect_root(&root, &ctx.discovery.systemd_dirs, forced_kind);
             (root, source)
         }
-        None => discover_root(ctx, &mut loaded),
+        None => {
+            let (root, source) = discover_root(ctx, &mut loaded);
+            if forced_kind.is_some() && loaded.install.is_some() {
+                loaded.install =
+                    discovery::inspect_root(&root, &ctx.discovery.systemd_dirs, forced_kind);
+            }
+            (root, source)
+        }
     };
     loaded.config.scandy.root = root;
     loaded.sources.insert("scandy.root".into(), root_source);
@@ -221,9 +230,45 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
             .or_insert(ValueSource::Default);
     }
 
-    web_and_ui(cli, &mut loaded, &from_file)?;
+    super::web::web_and_ui(
+        cli,
+        &mut loaded,
+        &from_file,
+        settings.as_ref().zip(file_source.as_ref()),
+        dot.as_ref().map(|d| (d, env_path.as_path())),
+    )?;
     scandy_backups_note(&mut loaded);
     Ok(loaded)
+}
+
+/// `scandy.kind` (config file only): `auto`, or the kind that overrides discovery's verdict.
+fn scandy_kind(
+    from_file: &FileLookup<'_>,
+    loaded: &mut LoadedConfig,
+) -> Result<Option<InstallKind>, ConfigError> {
+    let Some(((text, line), source)) = from_file("scandy.kind") else {
+        loaded
+            .sources
+            .insert("scandy.kind".into(), ValueSource::Default);
+        return Ok(None);
+    };
+    let kind = match text.as_str() {
+        "auto" => None,
+        other => Some(InstallKind::parse(other).ok_or_else(|| {
+            invalid_value(
+                &source,
+                "scandy.kind",
+                line,
+                format!(
+                    "\"{}\" is not an install kind; use auto, native, docker-compose or multi-instance",
+                    other.escape_debug()
+                ),
+            )
+        })?),
+    };
+    loaded.config.scandy.kind = kind.map_or_else(|| "auto".into(), |k| k.to_string());
+    loaded.sources.insert("scandy.kind".into(), source);
+    Ok(kind)
 }
 
 /// The `[backup]` keys only the config file sets.
@@ -243,7 +288,7 @@ const BACKUP_RETENTION_KEYS: [&str; 4] = [
 ];
 
 /// A bad value of `key` on `line` of the config file `source`.
-fn invalid_value(
+pub(super) fn invalid_value(
     source: &ValueSource,
     key: &'static str,
     line: usize,
@@ -430,7 +475,7 @@ fn logs_max_entries(
 
 /// The integer `key` from the config file when it is set; outside `range` it is an error
 /// naming the file, line and key ("must be a whole number{unit} from MIN to MAX").
-fn bounded(
+pub(super) fn bounded(
     settings: &FileSettings,
     source: &ValueSource,
     key: &'static str,
@@ -662,9 +707,9 @@ fn read_dotenv(path: &Path, notes: &mut Vec<String>) -> Result<Option<DotEnv>, C
     }
 }
 
-type FileLookup<'a> = dyn Fn(&str) -> Layer<(String, usize)> + 'a;
+pub(super) type FileLookup<'a> = dyn Fn(&str) -> Layer<(String, usize)> + 'a;
 
-fn line_of(source: &ValueSource, line: usize) -> Option<usize> {
+pub(super) fn line_of(source: &ValueSource, line: usize) -> Option<usize> {
     matches!(source, ValueSource::ConfigFile { .. }).then_some(line)
 }
 
@@ -756,66 +801,6 @@ fn mongo(
     })?;
     loaded.config.mongo.database = database;
     loaded.sources.insert("mongo.database".into(), db_source);
-    Ok(())
-}
-
-/// `web.health_url` (file > discovery > default) and `ui.language` (flag > file > default).
-fn web_and_ui(
-    cli: &CliOverrides,
-    loaded: &mut LoadedConfig,
-    from_file: &FileLookup<'_>,
-) -> Result<(), ConfigError> {
-    let discovered = loaded.install.as_ref().and_then(|i| {
-        let port = i.web_port?;
-        let detail = format!("web port {port} of the {} install", i.kind);
-        Some((
-            (format!("http://127.0.0.1:{port}/health"), 0),
-            ValueSource::Discovery { detail },
-        ))
-    });
-    let ((url, line), source) = first(
-        vec![from_file("web.health_url"), discovered],
-        (Config::default().web.health_url, 0),
-    );
-    let lower = url.to_ascii_lowercase();
-    let host = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"));
-    if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
-        return Err(ConfigError::InvalidValue {
-            key: "web.health_url",
-            line: line_of(&source, line),
-            source: Box::new(source),
-            message:
-                "must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:5000/health"
-                    .into(),
-        });
-    }
-    loaded.config.web.health_url = url;
-    loaded.sources.insert("web.health_url".into(), source);
-
-    let (language, source) = match (cli.language, from_file("ui.language")) {
-        (Some(lang), _) => (lang, flag("--lang")),
-        (None, Some(((text, line), source))) => match text.as_str() {
-            "auto" => (LanguageSetting::Auto, source),
-            "en" => (LanguageSetting::En, source),
-            "de" => (LanguageSetting::De, source),
-            other => {
-                return Err(ConfigError::InvalidValue {
-                    key: "ui.language",
-                    source: Box::new(source),
-                    line: Some(line),
-                    message: format!(
-                        "\"{}\" is not a language; use auto, en or de",
-                        other.escape_debug()
-                    ),
-                });
-            }
-        },
-        (None, None) => (LanguageSetting::Auto, ValueSource::Default),
-    };
-    loaded.config.ui.language = language;
-    loaded.sources.insert("ui.language".into(), source);
     Ok(())
 }
 

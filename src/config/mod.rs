@@ -12,6 +12,7 @@ mod report;
 pub mod schema;
 mod uri;
 mod uri_options;
+mod web;
 
 pub use error::{ConfigError, os_reason};
 pub use file::line_col;

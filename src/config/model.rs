@@ -33,6 +33,13 @@ pub struct ScandySection {
     pub root: PathBuf,
     /// The `.env` file, relative to `root` unless absolute.
     pub env_file: PathBuf,
+    /// `auto` (weigh the evidence), `native`, `docker-compose` or `multi-instance`.
+    #[serde(default = "auto")]
+    pub kind: String,
+}
+
+fn auto() -> String {
+    "auto".into()
 }
 
 /// `[mongo]` section.
@@ -154,6 +161,20 @@ impl Default for SystemSection {
 pub struct WebSection {
     /// URL of Scandy's health endpoint.
     pub health_url: String,
+    /// Seconds between two full `/health` requests (the port is checked far more often).
+    #[serde(default = "default_health_interval")]
+    pub health_interval: u32,
+    /// Scandy's rate limits in Flask-Limiter notation (`none` when `/health` is exempt).
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit: String,
+}
+
+fn default_health_interval() -> u32 {
+    WebSection::DEFAULT_HEALTH_INTERVAL
+}
+
+fn default_rate_limit() -> String {
+    crate::system::rate_limit::SCANDY_DEFAULT_LIMITS.into()
 }
 
 /// `[ui]` section.
@@ -181,6 +202,7 @@ impl Default for Config {
             scandy: ScandySection {
                 root: PathBuf::from("/opt/scandy"),
                 env_file: PathBuf::from(".env"),
+                kind: auto(),
             },
             mongo: MongoSection {
                 uri: "mongodb://localhost:27017".into(),
@@ -196,6 +218,8 @@ impl Default for Config {
             system: SystemSection::default(),
             web: WebSection {
                 health_url: "http://127.0.0.1:5000/health".into(),
+                health_interval: default_health_interval(),
+                rate_limit: default_rate_limit(),
             },
             ui: UiSection {
                 language: LanguageSetting::Auto,

@@ -34,6 +34,7 @@ fn shown(config: &Config, key: &str) -> Shown {
     match key {
         "scandy.root" => Shown::Str(config.scandy.root.display().to_string()),
         "scandy.env_file" => Shown::Str(config.scandy.env_file.display().to_string()),
+        "scandy.kind" => Shown::Str(config.scandy.kind.clone()),
         "mongo.uri" => Shown::Str(redact_uri(&config.mongo.uri)),
         "mongo.database" => Shown::Str(config.mongo.database.clone()),
         "backup.dir" => Shown::Str(config.backup.dir.display().to_string()),
@@ -58,6 +59,8 @@ fn shown(config: &Config, key: &str) -> Shown {
         "system.units" => Shown::List(config.system.units.clone()),
         "system.containers" => Shown::List(config.system.containers.clone()),
         "web.health_url" => Shown::Str(redact_uri(&config.web.health_url)),
+        "web.health_interval" => Shown::Int(config.web.health_interval),
+        "web.rate_limit" => Shown::Str(config.web.rate_limit.clone()),
         "ui.language" => Shown::Str(
             match config.ui.language {
                 LanguageSetting::Auto => "auto",

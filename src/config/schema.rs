@@ -33,9 +33,10 @@ pub const SECTIONS: [&str; 7] = ["scandy", "mongo", "backup", "logs", "system", 
 pub const EXTERNAL_SECTIONS: [&str; 2] = ["alerts", "notify"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 25] = [
+pub const KEYS: [(&str, KeyType); 28] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
+    ("scandy.kind", KeyType::String),
     ("mongo.uri", KeyType::String),
     ("mongo.database", KeyType::String),
     ("backup.dir", KeyType::String),
@@ -58,6 +59,8 @@ pub const KEYS: [(&str, KeyType); 25] = [
     ("system.units", KeyType::StringArray),
     ("system.containers", KeyType::StringArray),
     ("web.health_url", KeyType::String),
+    ("web.health_interval", KeyType::Integer),
+    ("web.rate_limit", KeyType::String),
     ("ui.language", KeyType::String),
 ];
 

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::compose::{self, Service};
+use super::host::HostView;
 use super::systemd::Unit;
+use super::weigh::{Findings, weigh};
 use super::{Install, InstallKind};
 use crate::config::dotenv::{self, DotEnv};
 use crate::config::{first_host_port, redact_uri};
@@ -16,11 +18,18 @@ const COMPOSE_FILES: [&str; 4] = [
 ];
 const NATIVE_MARKERS: [&str; 4] = ["app/__init__.py", "app/logs", "app/static", "app/templates"];
 
-/// The install at `dir`, if `dir` is one.
+/// The install at `dir`, if `dir` is one, with the units that run in it attached.
 ///
 /// `.env` (full of secrets, possibly another application's) is only read once a compose
-/// file mentioning Scandy or a Scandy `app/` directory was seen.
-pub fn inspect(dir: &Path) -> Option<Install> {
+/// file mentioning Scandy or a Scandy `app/` directory was seen. Whether it is native or
+/// docker is weighed from the units, processes, venv, `.env` and the docker daemon
+/// (see [`super::weigh`]); `forced` (`scandy.kind`) overrides the weighing.
+pub fn inspect(
+    dir: &Path,
+    units: &[Unit],
+    host: &HostView,
+    forced: Option<InstallKind>,
+) -> Option<Install> {
     if !dir.is_dir() {
         return None;
     }
@@ -43,20 +52,51 @@ pub fn inspect(dir: &Path) -> Option<Install> {
         }
     };
     let env_values = env.as_ref().map(|e| e.values.clone()).unwrap_or_default();
-    for (name, text) in &composes {
+    let compose = composes.iter().find_map(|(name, text)| {
         let services = compose::parse(text, &env_values);
-        if let Some(mut install) = from_compose(dir, name, &services, env.as_ref()) {
-            evidence.append(&mut install.evidence);
-            install.evidence = evidence;
-            return Some(install);
-        }
-    }
-    let marker = marker?;
-    if !dir.join(".env").is_file() {
+        from_compose(dir, name, &services, env.as_ref()).map(|install| (*name, install))
+    });
+    let native_layout = marker.is_some() && dir.join(".env").is_file();
+    if compose.is_none() && !native_layout && units.is_empty() {
         return None;
     }
-    evidence.insert(0, format!(".env and {marker} present"));
-    Some(native(dir, env.unwrap_or_default(), evidence))
+    let canonical_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let findings = Findings {
+        dir: &canonical_dir,
+        units,
+        env: env.as_ref(),
+        compose: compose
+            .as_ref()
+            .map(|(name, install)| (*name, install.containers.as_slice())),
+        native_layout,
+    };
+    let verdict = weigh(&findings, host, forced);
+    let mut install = match compose {
+        Some((_, mut install)) if verdict.docker => {
+            evidence.append(&mut install.evidence);
+            install.evidence = evidence;
+            install
+        }
+        _ => {
+            if let Some(marker) = marker.filter(|_| native_layout) {
+                evidence.insert(0, format!(".env and {marker} present"));
+            }
+            native(dir, env.unwrap_or_default(), evidence)
+        }
+    };
+    install.verdict = verdict.summary;
+    install.signals = verdict.signals;
+    for unit in units {
+        attach_unit(&mut install, unit);
+    }
+    if install.web_port.is_none() {
+        install.web_port = host
+            .gunicorns()
+            .iter()
+            .filter(|g| g.cwd == canonical_dir)
+            .find_map(|g| g.bind_port);
+    }
+    Some(install)
 }
 
 fn native(dir: &Path, env: DotEnv, evidence: Vec<String>) -> Install {
@@ -82,12 +122,15 @@ fn native(dir: &Path, env: DotEnv, evidence: Vec<String>) -> Install {
         log_files: log_files(dir),
         upload_dirs: upload_dirs(dir),
         evidence,
+        verdict: String::new(),
+        signals: Vec::new(),
     }
 }
 
 /// A unit's working directory that holds no recognisable install.
 pub fn unit_only(dir: &Path) -> Install {
     let mut install = native(dir, DotEnv::default(), Vec::new());
+    install.verdict = "native: a systemd unit runs in this directory".into();
     if !dir.is_dir() {
         install.evidence.push("the directory does not exist".into());
     }
@@ -237,6 +280,8 @@ fn from_compose(
         log_files: log_files(dir),
         upload_dirs: upload_dirs(dir),
         evidence,
+        verdict: String::new(),
+        signals: Vec::new(),
     })
 }
 

@@ -1,15 +1,19 @@
 //! Install discovery: finds native, docker compose and multi-instance Scandy installs.
 
 mod compose;
+pub mod host;
 mod inspect;
 mod render;
 mod systemd;
+pub mod weigh;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+use host::HostView;
 
 pub use render::render_text;
 
@@ -25,6 +29,18 @@ pub enum InstallKind {
     /// One instance of a multi-instance setup (`scandy-app-<inst>`).
     #[serde(rename = "multi-instance")]
     MultiInstance,
+}
+
+impl InstallKind {
+    /// Parses `native`, `docker-compose` (also `docker`) or `multi-instance`.
+    pub fn parse(text: &str) -> Option<InstallKind> {
+        match text {
+            "native" => Some(InstallKind::Native),
+            "docker-compose" | "docker" | "compose" => Some(InstallKind::DockerCompose),
+            "multi-instance" => Some(InstallKind::MultiInstance),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for InstallKind {
@@ -68,6 +84,10 @@ pub struct Install {
     pub upload_dirs: Vec<PathBuf>,
     /// What was found, in short human sentences.
     pub evidence: Vec<String>,
+    /// The kind and why, in one sentence ("native: systemd unit scandy.service runs in …").
+    pub verdict: String,
+    /// Every finding weighed for the verdict (`detect --explain` prints them).
+    pub signals: Vec<weigh::Signal>,
 }
 
 /// Where to look for installs.
@@ -129,17 +149,38 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// Finds installs under `paths`: deduplicated by canonical root, sorted by root.
 pub fn discover(paths: &SearchPaths) -> Vec<Install> {
+    discover_with(paths, &HostView::live())
+}
+
+/// [`discover`] with the host facts (processes, docker daemon) taken from `host`.
+pub fn discover_with(paths: &SearchPaths, host: &HostView) -> Vec<Install> {
+    let units = systemd::scan(&paths.systemd_dirs);
+    let units_in = |root: &Path| -> Vec<systemd::Unit> {
+        units
+            .iter()
+            .filter(|u| canonical(&u.working_dir) == root)
+            .cloned()
+            .collect()
+    };
     let mut found: BTreeMap<PathBuf, Install> = BTreeMap::new();
+    let consider = |dir: &Path, found: &mut BTreeMap<PathBuf, Install>| -> bool {
+        let dir = canonical(dir);
+        if found.contains_key(&dir) {
+            return true;
+        }
+        match inspect::inspect(&dir, &units_in(&dir), host, None) {
+            Some(install) => {
+                found.insert(dir, install);
+                true
+            }
+            None => false,
+        }
+    };
     for root in &paths.roots {
-        let root = canonical(root);
-        if found.contains_key(&root) {
+        if consider(root, &mut found) {
             continue;
         }
-        if let Some(install) = inspect::inspect(&root) {
-            found.insert(root, install);
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&root) else {
+        let Ok(entries) = std::fs::read_dir(canonical(root)) else {
             continue;
         };
         let mut children: Vec<PathBuf> = entries
@@ -150,41 +191,52 @@ pub fn discover(paths: &SearchPaths) -> Vec<Install> {
             .collect();
         children.sort();
         for child in children {
-            let child = canonical(&child);
-            if !found.contains_key(&child)
-                && let Some(install) = inspect::inspect(&child)
-            {
-                found.insert(child, install);
-            }
+            consider(&child, &mut found);
         }
     }
-    for unit in systemd::scan(&paths.systemd_dirs) {
+    // A gunicorn running elsewhere may be a Scandy install outside the searched places.
+    for gunicorn in host.gunicorns() {
+        consider(&gunicorn.cwd, &mut found);
+    }
+    for unit in &units {
         let root = canonical(&unit.working_dir);
-        let install = found.entry(root.clone()).or_insert_with(|| {
-            inspect::inspect(&root).unwrap_or_else(|| inspect::unit_only(&root))
-        });
-        inspect::attach_unit(install, &unit);
+        if !found.contains_key(&root) {
+            let mut install = inspect::unit_only(&root);
+            for unit in units_in(&root) {
+                inspect::attach_unit(&mut install, &unit);
+            }
+            found.insert(root, install);
+        }
     }
     found.into_values().collect()
 }
 
-/// Inspects one directory (the configured `scandy.root`) and the units pointing at it.
+/// Inspects one directory (the configured `scandy.root`) and the units pointing at it;
+/// `forced` is the `scandy.kind` setting.
 ///
 /// The install keeps `root` as given (not canonicalised), so it compares equal to the config.
-pub fn inspect_root(root: &Path, systemd_dirs: &[PathBuf]) -> Option<Install> {
+pub fn inspect_root(
+    root: &Path,
+    systemd_dirs: &[PathBuf],
+    forced: Option<InstallKind>,
+) -> Option<Install> {
     let canonical_root = canonical(root);
     let units: Vec<_> = systemd::scan(systemd_dirs)
         .into_iter()
         .filter(|u| canonical(&u.working_dir) == canonical_root)
         .collect();
-    let mut install = match inspect::inspect(root) {
+    let host = HostView::live();
+    let mut install = match inspect::inspect(root, &units, &host, forced) {
         Some(install) => install,
-        None if !units.is_empty() => inspect::unit_only(root),
+        None if !units.is_empty() => {
+            let mut install = inspect::unit_only(root);
+            for unit in &units {
+                inspect::attach_unit(&mut install, unit);
+            }
+            install
+        }
         None => return None,
     };
     install.root = root.to_path_buf();
-    for unit in &units {
-        inspect::attach_unit(&mut install, unit);
-    }
     Some(install)
 }

@@ -4,9 +4,11 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::Install;
+use super::weigh::Weight;
 
-/// Text for `scandyctl detect`: one block per install, secrets redacted.
-pub fn render_text(installs: &[Install]) -> String {
+/// Text for `scandyctl detect`: one block per install, secrets redacted; `explain` adds
+/// every finding weighed for the verdict.
+pub fn render_text(installs: &[Install], explain: bool) -> String {
     if installs.is_empty() {
         return "No Scandy install found. Search other directories with `scandyctl detect DIR...`.\n".into();
     }
@@ -25,6 +27,9 @@ pub fn render_text(installs: &[Install]) -> String {
             .map(|i| format!(" (instance {})", clean(i)))
             .unwrap_or_default();
         let _ = writeln!(out, "{} {}{instance}", install.kind, shown(&install.root));
+        if !install.verdict.is_empty() {
+            field(&mut out, "verdict", &clean(&install.verdict));
+        }
         field(&mut out, "database", &clean(&install.database));
         if let Some(uri) = &install.mongo_uri_redacted {
             field(&mut out, "mongo uri", &clean(uri));
@@ -51,6 +56,17 @@ pub fn render_text(installs: &[Install]) -> String {
         for (i, line) in install.evidence.iter().enumerate() {
             field(&mut out, if i == 0 { "evidence" } else { "" }, &clean(line));
         }
+        if explain {
+            for (i, signal) in install.signals.iter().enumerate() {
+                let weight = match signal.weight {
+                    Weight::Strong => "strong",
+                    Weight::Medium => "medium",
+                    Weight::None => "no proof",
+                };
+                let line = format!("[{} {weight}] {}", signal.points_to, signal.text);
+                field(&mut out, if i == 0 { "weighed" } else { "" }, &clean(&line));
+            }
+        }
     }
     out
 }
@@ -74,9 +90,7 @@ fn shown(path: &Path) -> String {
     clean(&path.display().to_string())
 }
 
-/// Replaces control characters so file contents cannot drive the terminal.
+/// Escapes control characters so file contents cannot drive the terminal.
 fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::sanitize::escape_controls(text).into_owned()
 }

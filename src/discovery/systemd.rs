@@ -69,7 +69,7 @@ fn read_unit(path: &Path) -> Option<Unit> {
 }
 
 /// `--bind 0.0.0.0:5000`, `--bind=127.0.0.1:5001` or `-b :5000`.
-fn gunicorn_port(cmd: &str) -> Option<u16> {
+pub(super) fn gunicorn_port(cmd: &str) -> Option<u16> {
     let words: Vec<&str> = cmd.split_whitespace().collect();
     for (i, word) in words.iter().enumerate() {
         let value = match *word {

@@ -28,6 +28,25 @@ pub struct HealthProbe {
     pub latency: Duration,
     /// What the admin reads: "healthy", "503 Service Unavailable: {…}", "connection refused" …
     pub detail: String,
+    /// Scandy's rate limiter answered 429: the app is up but refused this request.
+    #[serde(default)]
+    pub rate_limited: bool,
+    /// The `Retry-After` of a 429 or 503 answer.
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+    /// What was asked: a full `/health` request, or only whether the port accepts connections.
+    pub via: ProbeVia,
+}
+
+/// How a probe reached its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeVia {
+    /// A GET of the health URL.
+    #[default]
+    Request,
+    /// A TCP connect to the web port (no HTTP request, so Scandy's rate limiter never sees it).
+    Port,
 }
 
 /// Serializes a duration as fractional milliseconds.
@@ -55,6 +74,9 @@ pub async fn probe_health(client: &reqwest::Client, url: &str, timeout: Duration
         status: None,
         latency: started.elapsed(),
         detail: secret.hide(&detail, MAX_DETAIL_CHARS),
+        rate_limited: false,
+        retry_after: None,
+        via: ProbeVia::Request,
     };
     let parsed = match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
@@ -73,12 +95,17 @@ pub async fn probe_health(client: &reqwest::Client, url: &str, timeout: Duration
     let exchange = async {
         let response = client.get(parsed).timeout(timeout).send().await?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
         let body = read_body(response).await?;
-        Ok::<_, reqwest::Error>((status, body))
+        Ok::<_, reqwest::Error>((status, body, retry_after))
     };
     let outcome = tokio::time::timeout(timeout, exchange).await;
     let latency = started.elapsed();
-    let (status, body) = match outcome {
+    let (status, body, retry_after) = match outcome {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => return fail(describe_error(&e, timeout), started),
         Err(_) => return fail(timed_out(timeout), started),
@@ -89,7 +116,21 @@ pub async fn probe_health(client: &reqwest::Client, url: &str, timeout: Duration
         status: Some(status.as_u16()),
         latency,
         detail: secret.hide(&detail, MAX_DETAIL_CHARS + MAX_BODY_CHARS),
+        rate_limited: status == reqwest::StatusCode::TOO_MANY_REQUESTS,
+        retry_after,
+        via: ProbeVia::Request,
     }
+}
+
+/// `Retry-After` as seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
 }
 
 /// Reads at most `MAX_BODY_BYTES` of the body.
@@ -245,6 +286,15 @@ mod tests {
             judge(reqwest::StatusCode::NOT_FOUND, b""),
             (false, "404 Not Found".to_string())
         );
+    }
+
+    #[test]
+    fn reads_retry_after_in_both_forms() {
+        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
+        let later = chrono::Utc::now() + chrono::Duration::seconds(300);
+        let secs = parse_retry_after(&later.to_rfc2822()).unwrap().as_secs();
+        assert!((298..=300).contains(&secs), "{secs}");
+        assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]

@@ -122,7 +122,12 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
         spawn_supervised(
             "backup directory space",
             tx.clone(),
-            watch_backup_space(ctx.install.backup_dir.clone(), tx.clone(), rescan.clone()),
+            watch_backup_space(
+                ctx.install.backup_dir.clone(),
+                ctx.install.root.clone(),
+                tx.clone(),
+                rescan.clone(),
+            ),
         ),
         spawn_supervised("log watcher", tx.clone(), {
             let tx = tx.clone();

@@ -30,15 +30,18 @@ pub const SAMPLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// when asked to (after a job).
 pub(super) async fn watch_backup_space(
     dir: PathBuf,
+    scandy_root: PathBuf,
     tx: UnboundedSender<Action>,
     rescan: Arc<Notify>,
 ) {
     loop {
         let path = dir.clone();
+        let root = scandy_root.clone();
         let scanned = tokio::task::spawn_blocking(move || {
             let space = disk_space(&path).map_err(|err| format!("{err:#}"));
-            let snapshot = scan_snapshot(&path, space.as_ref().ok(), chrono::Utc::now())
-                .map_err(|err| format!("{err:#}"));
+            let snapshot =
+                scan_snapshot(&path, space.as_ref().ok(), chrono::Utc::now(), Some(&root))
+                    .map_err(|err| format!("{err:#}"));
             (space, snapshot)
         })
         .await;
@@ -100,9 +103,9 @@ pub(super) async fn watch_system(
     tx: UnboundedSender<Action>,
     visible: Arc<AtomicBool>,
 ) {
-    use crate::system::http_probe::{probe_client, probe_health};
     use crate::system::metrics::{SystemSampler, WatchedPaths, mongo_data_dir};
     use crate::system::services::{service_status, service_targets};
+    use crate::system::web_health::WebHealthMonitor;
     let paths = WatchedPaths {
         backup_dir: config.resolve(&config.backup.dir),
         mongo_data: mongo_data_dir(std::path::Path::new("/etc/mongod.conf")),
@@ -110,7 +113,11 @@ pub(super) async fn watch_system(
     };
     let refresh = system_refresh(&config);
     let mut sampler = Some(SystemSampler::new(paths));
-    let client = probe_client();
+    let mut web = WebHealthMonitor::new(
+        &config.web.health_url,
+        config.web.budget_policy(),
+        Duration::from_secs(5),
+    );
     let targets = service_targets(&config);
     let path_var = std::env::var_os("PATH").unwrap_or_default();
     let mut last_services: Option<Instant> = None;
@@ -144,7 +151,7 @@ pub(super) async fn watch_system(
                 reports.push(service_status(target, &path_var).await);
             }
             let _ = tx.send(Action::ServicesChecked(reports));
-            let probe = probe_health(&client, &config.web.health_url, Duration::from_secs(5)).await;
+            let probe = web.check().await;
             let _ = tx.send(Action::HealthProbed(probe));
         }
     }

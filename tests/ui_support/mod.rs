@@ -87,6 +87,7 @@ pub fn connected_state(lang: Lang) -> State {
             warnings: vec![Warning {
                 code: "secrets-skipped",
                 message: "scandy-20261126T020000Z-full skipped 1 file(s)".into(),
+                args: Vec::new(),
             }],
         })),
     );

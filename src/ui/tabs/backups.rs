@@ -201,7 +201,7 @@ fn header_lines(state: &State, snapshot: Option<&BackupsSnapshot>) -> Vec<Line<'
         Some(warnings) if !warnings.is_empty() => {
             let texts: Vec<String> = warnings
                 .iter()
-                .map(|w| format!("⚠ {}", warning_text(lang, w.code)))
+                .map(|w| format!("⚠ {}", warning_text(lang, w)))
                 .collect();
             third.push(Span::styled(texts.join("  "), theme::warn()));
         }

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use ratatui::text::{Line, Span};
 
-use crate::backup::inventory::{BackupOverview, Verification, human_age};
+use crate::backup::inventory::{BackupOverview, Verification, Warning, human_age};
 use crate::i18n::{Lang, Msg};
 use crate::sanitize::escape_controls;
 use crate::ui::state::State;
@@ -63,16 +63,26 @@ fn overview_lines(lang: Lang, overview: &BackupOverview) -> Vec<Line<'static>> {
     ]));
     for warning in &overview.warnings {
         lines.push(Line::styled(
-            format!("⚠ {}", warning_text(lang, warning.code)),
+            format!("⚠ {}", warning_text(lang, warning)),
             theme::warn(),
         ));
     }
     lines
 }
 
-/// The catalog text for a `status` warning code.
-pub fn warning_text(lang: Lang, code: &str) -> &'static str {
-    let msg = match code {
+/// The catalog text for a `status` warning, its values filled in.
+pub fn warning_text(lang: Lang, warning: &Warning) -> String {
+    let escaped: Vec<String> = warning
+        .args
+        .iter()
+        .map(|a| escape_controls(a).into_owned())
+        .collect();
+    let args: Vec<&str> = escaped.iter().map(String::as_str).collect();
+    let msg = match warning.code {
+        "no-backup-scandy-has" => Msg::WarnScandyHasBackups,
+        "scandy-empty-dump" => Msg::WarnScandyEmptyDump,
+        "backup-dir-missing" => Msg::WarnBackupDirMissing,
+        "backup-dir-unmounted" => Msg::WarnBackupDirUnmounted,
         "no-backup" => Msg::WarnNoBackup,
         "backup-too-old" => Msg::WarnBackupTooOld,
         "verify-failed" => Msg::WarnVerifyFailed,
@@ -83,5 +93,5 @@ pub fn warning_text(lang: Lang, code: &str) -> &'static str {
         "partial-left" => Msg::WarnPartialLeft,
         _ => Msg::WarnUnreadableSet,
     };
-    msg.text(lang)
+    msg.fill(lang, &args)
 }

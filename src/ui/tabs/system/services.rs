@@ -103,10 +103,12 @@ fn health_line(lang: Lang, view: &SystemView) -> Line<'static> {
             Span::styled(Msg::SysProbing.text(lang), theme::muted()),
         ]);
     };
-    let style = if probe.healthy {
-        theme::ok()
-    } else {
+    let style = if !probe.healthy {
         theme::bad()
+    } else if probe.rate_limited {
+        theme::warn()
+    } else {
+        theme::ok()
     };
     let values: Vec<Option<f64>> = view.health_history.values().cloned().collect();
     let peak = values.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
