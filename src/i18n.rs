@@ -389,6 +389,8 @@ catalog! {
     DbIndexLegacy => "legacy unique barcode_1", "veralteter eindeutiger barcode_1";
     DbIndexesDiffer => "{} with other options", "{} mit anderen Optionen";
     DbIndexesUnused => "{} unused", "{} ungenutzt";
+    DbIndexesScandyDefect => "Scandy defect: its index setup failed", "Scandy-Fehler: Indexanlage gescheitert";
+    DbIndexesPending => "{} wait for their collection", "{} warten auf ihre Sammlung";
     DbSampledAt => "as of {}", "Stand {}";
     DbPaneCollections => "Collections ({})", "Sammlungen ({})";
     DbPaneOperations => "Operations ({})", "Operationen ({})";

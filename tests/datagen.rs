@@ -352,6 +352,18 @@ async fn seeded_database_matches_scandy() {
         .map(|s| s.collection.as_str())
         .collect();
     assert_eq!(ttl, ["users", "workers"]);
+    // Scandy creates no index on system_locks (the collection exists, with `_id_` only).
+    assert!(names.contains("system_locks"));
+    assert!(
+        got.iter().all(|s| s.collection != "system_locks"),
+        "{:?}",
+        got.iter()
+            .filter(|s| s.collection == "system_locks")
+            .collect::<Vec<_>>()
+    );
+    // The message indexes are on `messages`; `ticket_messages` has none.
+    assert!(got.iter().any(|s| s.collection == "messages"));
+    assert!(got.iter().all(|s| s.collection != "ticket_messages"));
     want.retain(|s| s.unique);
     assert!(want.iter().any(|s| s.sparse && s.keys.len() == 2));
 

@@ -3,12 +3,19 @@
 
 mod backup_support;
 mod common;
+mod fresh_install_support;
+
+use std::collections::BTreeSet;
 
 use backup_support::{Fixture, assert_success};
+use fresh_install_support::{
+    FRESH_INSTALL, collection_names, findings_of_kind, fresh_install, index_names, per_collection,
+};
 use futures::TryStreamExt;
 use mongodb::IndexModel;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::options::IndexOptions;
+use scandyctl::mongo::indexes::expected_scandy_indexes;
 use serde_json::Value;
 
 fn stdout(out: &std::process::Output) -> String {
@@ -378,4 +385,272 @@ async fn health_reports_findings_and_fixes_only_after_confirmation() {
         "verfügbar"
     );
     assert_eq!(fx.run(&["db", "health"]).status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_install_without_indexes_names_the_scandy_defect_and_creates_only_existing() {
+    let fx = Fixture::new("db_fresh_indexes").await;
+    let client = common::client().await;
+    let db = client.database(&fx.database);
+    fresh_install(&db).await;
+
+    let report = json_of(&fx, &["db", "indexes", "--json"]);
+    let findings = report["findings"].as_array().unwrap();
+    let defect = &findings[0];
+    assert_eq!(defect["kind"], "scandy_index_defect", "{defect}");
+    assert_eq!(defect["severity"], "warning");
+    let message = defect["message"].as_str().unwrap();
+    for needle in [
+        "Scandy created none of its indexes (43 missing on existing collections)",
+        "Scandy since August 2025 passes expireAfterSeconds: null to createIndex, which the \
+         server rejects, so index creation stops at the first index",
+        "`scandyctl db indexes --create-missing` (key m on the Database tab)",
+    ] {
+        assert!(message.contains(needle), "{needle} missing: {message}");
+    }
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["kind"] == "scandy_index_defect")
+            .count(),
+        1
+    );
+
+    // Exactly Scandy's indexes of the existing collections are missing ...
+    let missing = findings_of_kind(&report, "missing_expected");
+    let expected: Vec<(String, String)> = expected_scandy_indexes()
+        .into_iter()
+        .map(|i| (i.collection, i.name))
+        .collect();
+    let existing_expected: BTreeSet<String> = expected
+        .iter()
+        .filter(|(c, _)| FRESH_INSTALL.contains(&c.as_str()))
+        .map(|(c, i)| format!("{c}.{i}"))
+        .collect();
+    assert_eq!(missing, existing_expected);
+    let counts: Vec<(&str, usize)> = vec![
+        ("consumable_usages", 5),
+        ("consumables", 5),
+        ("lendings", 6),
+        ("settings", 1),
+        ("ticket_history", 3),
+        ("tickets", 7),
+        ("tools", 7),
+        ("users", 4),
+        ("workers", 5),
+    ];
+    assert_eq!(
+        per_collection(&missing),
+        counts.iter().map(|(c, n)| (c.to_string(), *n)).collect()
+    );
+    for quiet in ["system_locks", "ticket_messages", "auftrag_details"] {
+        assert!(
+            findings.iter().all(|f| f["collection"] != quiet),
+            "nothing expected on {quiet}: {findings:?}"
+        );
+    }
+    // ... and those of absent collections are pending, not missing.
+    let pending = findings_of_kind(&report, "pending_collection");
+    let absent_expected: BTreeSet<String> = expected
+        .iter()
+        .filter(|(c, _)| !FRESH_INSTALL.contains(&c.as_str()))
+        .map(|(c, i)| format!("{c}.{i}"))
+        .collect();
+    assert_eq!(pending, absent_expected);
+    for name in [
+        "messages.ticket_id_1",
+        "messages.ticket_id_1_created_at_-1",
+        "timesheets.user_id_1_year_1_kw_1",
+    ] {
+        assert!(pending.contains(name), "{name} not pending: {pending:?}");
+    }
+    for f in findings
+        .iter()
+        .filter(|f| f["kind"] == "pending_collection")
+    {
+        assert_eq!(f["severity"], "info", "{f}");
+        assert!(
+            f["fix"].is_null() && f["fix_commands"] == serde_json::json!([]),
+            "{f}"
+        );
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("will be needed when the collection appears"),
+            "{f}"
+        );
+    }
+
+    let human = fx.run(&["db", "indexes"]);
+    assert_success(&human, "db indexes");
+    let text = stdout(&human);
+    for needle in [
+        "WARNING [Scandy defect] Scandy created none of its indexes (43 missing",
+        "[missing] tools: expected index department_1_barcode_1",
+        "fix: db.tools.createIndex({department: 1, barcode: 1}, {name: \"department_1_barcode_1\", unique: true, sparse: true})",
+        "44 findings (44 warnings):",
+        "will be needed when the collection appears (11 indexes; not a problem",
+        "  messages: created_at_1, ticket_id_1, ticket_id_1_created_at_-1",
+        "  timesheets: kw_1, user_id_1, user_id_1_year_1_kw_1, year_1",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    for absent in [
+        "[missing] messages",
+        "[missing] timesheets",
+        "system_locks:",
+    ] {
+        assert!(!text.contains(absent), "{absent} in:\n{text}");
+    }
+    let tools_only = fx.run(&["db", "indexes", "--collection", "tools"]);
+    let tools_text = stdout(&tools_only);
+    assert!(tools_text.contains("[Scandy defect]"), "{tools_text}");
+    assert!(!tools_text.contains("[missing] users"), "{tools_text}");
+
+    // --create-missing creates exactly the missing ones, and no collection.
+    let created = json_of(&fx, &["db", "indexes", "--create-missing", "--json"]);
+    let created_names: BTreeSet<String> = created["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(created_names, existing_expected);
+    let skipped: BTreeSet<String> = created["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(skipped, absent_expected);
+    assert_eq!(collection_names(&db).await, FRESH_INSTALL.map(String::from));
+    for name in FRESH_INSTALL {
+        let mut want: Vec<String> = expected
+            .iter()
+            .filter(|(c, _)| c == name)
+            .map(|(_, i)| i.clone())
+            .collect();
+        want.push("_id_".into());
+        want.sort();
+        assert_eq!(index_names(&db, name).await, want, "{name}");
+    }
+    assert!(findings_of_kind(&created, "missing_expected").is_empty());
+    assert!(findings_of_kind(&created, "scandy_index_defect").is_empty());
+    assert_eq!(
+        findings_of_kind(&created, "pending_collection"),
+        absent_expected
+    );
+
+    let again = fx.run(&["db", "indexes", "--create-missing"]);
+    assert_success(&again, "db indexes --create-missing");
+    let text = stdout(&again);
+    for needle in [
+        "no expected index of an existing collection was missing; nothing created",
+        "skipped 11 indexes of collections that do not exist yet",
+        "no index problems found",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    assert_eq!(collection_names(&db).await, FRESH_INSTALL.map(String::from));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_due_date_is_a_string_date_and_its_fix_makes_it_null() {
+    let fx = Fixture::new("db_fresh_due_date").await;
+    let client = common::client().await;
+    let db = client.database(&fx.database);
+    fresh_install(&db).await;
+    let tickets = db.collection::<Document>("tickets");
+    let id_of = |number: &'static str| {
+        let tickets = tickets.clone();
+        async move {
+            tickets
+                .find_one(doc! { "ticket_number": number })
+                .await
+                .unwrap()
+                .unwrap()
+                .get_object_id("_id")
+                .unwrap()
+        }
+    };
+    let empty = id_of("2026-0001").await;
+
+    let out = fx.run(&["db", "health", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    let strings = find(&report["checks"], |c| c["id"] == "string-types").unwrap();
+    assert_eq!(strings["state"], "findings", "{strings}");
+    assert_eq!(strings["count"], 2, "{strings}");
+    let example = format!(
+        "tickets {} (Bohrer stumpf): due_date \"\" is an empty string",
+        empty.to_hex()
+    );
+    assert!(
+        strings["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == example.as_str()),
+        "{example} not in {strings}"
+    );
+    let problems: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["state"] == "findings" && c["informational"] == false)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        problems,
+        ["string-types"],
+        "only the string dates are a problem"
+    );
+
+    let text = stdout(&fx.run(&["db", "health"]));
+    for needle in [
+        "[string-types]: 2",
+        &example,
+        "fix (scandyctl db health --fix string-types): convert date strings",
+        "empty strings become null",
+        "db.tickets.updateMany({ due_date: { $type: \"string\" } }",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+
+    let fixed = fx.run(&["db", "health", "--fix", "string-types", "--yes"]);
+    assert_success(&fixed, "db health --fix string-types --yes");
+    assert!(
+        stdout(&fixed).contains("string-types: modified 2 document(s)"),
+        "{}",
+        stdout(&fixed)
+    );
+    let due = |number: &'static str| {
+        let tickets = tickets.clone();
+        async move {
+            tickets
+                .find_one(doc! { "ticket_number": number })
+                .await
+                .unwrap()
+                .unwrap()
+                .get("due_date")
+                .cloned()
+        }
+    };
+    assert_eq!(
+        due("2026-0001").await,
+        Some(Bson::Null),
+        "empty string → null"
+    );
+    let parsed = chrono::NaiveDate::from_ymd_opt(2026, 12, 15)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap();
+    assert_eq!(
+        due("2026-0002").await,
+        Some(Bson::DateTime(DateTime::from_millis(
+            parsed.and_utc().timestamp_millis()
+        ))),
+        "a real date string becomes that date"
+    );
+    let clean = fx.run(&["db", "health"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
 }

@@ -7,7 +7,9 @@ use futures::TryStreamExt;
 use mongodb::Database;
 use mongodb::bson::{Bson, DateTime, Document, doc, oid::ObjectId};
 use scandyctl::datagen::{GenOptions, generate, seed};
-use scandyctl::mongo::health::{CheckResult, CheckState, apply_fix, run_checks};
+use scandyctl::mongo::health::{
+    CORE_COLLECTIONS, CheckResult, CheckState, DATE_FIELDS, apply_fix, run_checks,
+};
 
 const COLLECTIONS: &[&str] = &[
     "tools",
@@ -333,7 +335,8 @@ async fn finds_every_seeded_inconsistency() {
     assert_eq!(
         strings.fix.as_ref().expect("date fix").mongosh,
         "db.workers.updateMany({ created_at: { $type: \"string\" } }, [{ $set: { created_at: \
-         { $dateFromString: { dateString: \"$created_at\", onError: \"$created_at\" } } } }]);"
+         { $cond: [{ $eq: [{ $trim: { input: \"$created_at\" } }, \"\"] }, null, \
+         { $dateFromString: { dateString: \"$created_at\", onError: \"$created_at\" } }] } } }]);"
     );
     assert!(strings.no_fix.as_deref().unwrap().contains("_id"));
 
@@ -564,5 +567,146 @@ async fn generated_dataset_only_has_ttl_notices() {
         }
     }
     assert!(!results.iter().any(CheckResult::has_problems));
+    db.drop().await.unwrap();
+}
+
+/// What the string-date fix must make of a value: `None` means "stays as it is".
+fn converted(value: &str) -> Option<Bson> {
+    match value.trim() {
+        "" => Some(Bson::Null),
+        "2025-08-01" => Some(date(
+            NaiveDate::from_ymd_opt(2025, 8, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap(),
+        )),
+        "2025-08-01T10:30:00" => Some(date(
+            NaiveDate::from_ymd_opt(2025, 8, 1)
+                .and_then(|d| d.and_hms_opt(10, 30, 0))
+                .unwrap(),
+        )),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn empty_date_strings_are_found_in_every_date_field_and_become_null() {
+    let db = fresh_db("health_empty_dates").await;
+    let values = ["", "   ", "2025-08-01", "2025-08-01T10:30:00", "bald"];
+    let real = date(now() - Duration::days(2));
+    // Every covered collection gets, per date field, one document per value (the other
+    // date fields hold real dates, which the fix must leave alone).
+    let mut n = 0x700;
+    for name in CORE_COLLECTIONS {
+        let mut docs = Vec::new();
+        for field in DATE_FIELDS {
+            for value in values {
+                n += 1;
+                let mut d = doc! { "_id": oid(n), "name": format!("{field} {value:?}") };
+                for other in DATE_FIELDS {
+                    d.insert(*other, real.clone());
+                }
+                d.insert(*field, value);
+                docs.push(d);
+            }
+        }
+        db.collection::<Document>(name)
+            .insert_many(docs)
+            .await
+            .unwrap_or_else(|e| panic!("insert {name}: {e}"));
+    }
+    let results = run_checks(&db, now()).await.expect("run_checks");
+    let strings = check(&results, "string-types");
+    let per_collection = (DATE_FIELDS.len() * values.len()) as u64;
+    assert_eq!(
+        strings.count,
+        per_collection * CORE_COLLECTIONS.len() as u64,
+        "every string date counts, empty ones included"
+    );
+    assert_eq!(
+        strings.examples[0],
+        format!(
+            "{} {} (created_at \"\"): created_at \"\" is an empty string",
+            CORE_COLLECTIONS[0],
+            oid(0x701).to_hex()
+        )
+    );
+    let fix = strings.fix.as_ref().expect("a date fix");
+    for name in CORE_COLLECTIONS {
+        for field in DATE_FIELDS {
+            let statement = format!("db.{name}.updateMany({{ {field}: {{ $type: \"string\" }} }}");
+            assert!(
+                fix.mongosh.contains(&statement),
+                "{statement}\n{}",
+                fix.mongosh
+            );
+        }
+    }
+    assert!(
+        fix.description.contains("empty strings become null"),
+        "{}",
+        fix.description
+    );
+    assert!(
+        fix.description.contains("tool-status"),
+        "{}",
+        fix.description
+    );
+
+    let outcome = apply_fix(&db, "string-types", now())
+        .await
+        .expect("fix string-types");
+    let unchanged = values.iter().filter(|v| converted(v).is_none()).count();
+    assert_eq!(
+        outcome.modified,
+        ((values.len() - unchanged) * DATE_FIELDS.len() * CORE_COLLECTIONS.len()) as u64
+    );
+    for name in CORE_COLLECTIONS {
+        let docs: Vec<Document> = db
+            .collection::<Document>(name)
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), DATE_FIELDS.len() * values.len());
+        for (d, (field, value)) in docs.iter().zip(
+            DATE_FIELDS
+                .iter()
+                .flat_map(|f| values.iter().map(move |v| (*f, *v))),
+        ) {
+            let want = converted(value).unwrap_or_else(|| Bson::String(value.into()));
+            assert_eq!(d.get(field), Some(&want), "{name}.{field} from {value:?}");
+            for other in DATE_FIELDS.iter().filter(|o| **o != field) {
+                assert_eq!(d.get(*other), Some(&real), "{name}.{other} untouched");
+            }
+        }
+    }
+    // Only the strings no parser understands are left, and nothing became the epoch.
+    let results = run_checks(&db, now()).await.unwrap();
+    let strings = check(&results, "string-types");
+    assert_eq!(
+        strings.count,
+        (DATE_FIELDS.len() * CORE_COLLECTIONS.len()) as u64
+    );
+    assert!(
+        strings
+            .examples
+            .iter()
+            .all(|e| e.ends_with("\"bald\" is a string")),
+        "{:?}",
+        strings.examples
+    );
+    for name in CORE_COLLECTIONS {
+        for field in DATE_FIELDS {
+            let epoch = db
+                .collection::<Document>(name)
+                .count_documents(doc! { *field: DateTime::from_millis(0) })
+                .await
+                .unwrap();
+            assert_eq!(epoch, 0, "{name}.{field}");
+        }
+    }
     db.drop().await.unwrap();
 }

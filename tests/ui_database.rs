@@ -8,7 +8,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use scandyctl::i18n::Lang;
 use scandyctl::jobs::{DbOutcome, DbTask, JobResult, JobSpec, JobStatus};
 use scandyctl::mongo::health::{CheckResult, CheckState, FixPlan};
-use scandyctl::mongo::indexes::{FindingKind, IndexFinding, IndexInfo, IndexUsage, Severity};
+use scandyctl::mongo::indexes::{
+    FindingKind, IndexFinding, IndexInfo, IndexUsage, Severity, findings_for,
+};
 use scandyctl::mongo::maintenance::{Operation, ValidateReport};
 use scandyctl::mongo::probe::FailureKind;
 use scandyctl::mongo::sample::DatabaseSample;
@@ -517,6 +519,91 @@ fn kill_op_and_missing_indexes_show_the_exact_statements() {
                 .to_string()
         ]
     );
+    assert_eq!(confirmation.spec, JobSpec::Db(DbTask::CreateMissingIndexes));
+}
+
+/// A sample of a fresh install: only `_id_` indexes, findings from the real engine.
+fn fresh_install_sample() -> DatabaseSample {
+    let mut sample = sample(replica_set());
+    sample.indexes = ["lendings", "tools", "consumables", "workers"]
+        .into_iter()
+        .map(|c| index(c, "_id_", "{_id: 1}", 10))
+        .collect();
+    sample.findings = findings_for(&sample.indexes);
+    sample
+}
+
+#[test]
+fn fresh_install_names_the_scandy_defect_and_keeps_pending_indexes_apart_en_de() {
+    for lang in [Lang::En, Lang::De] {
+        let mut state = on_database(lang, replica_set());
+        update(
+            &mut state,
+            Action::DatabaseSampled(Ok(Box::new(fresh_install_sample()))),
+        );
+        update(&mut state, key('j'));
+        assert_eq!(state.database_view.collection.as_deref(), Some("tools"));
+        let screen = render(&state);
+        let (defect, missing, pending) = match lang {
+            Lang::En => (
+                "Scandy defect: its index setup failed",
+                "23 expected missing (m creates them)",
+                "31 wait for their collection",
+            ),
+            Lang::De => (
+                "Scandy-Fehler: Indexanlage gescheitert",
+                "23 erwartete fehlen (m legt sie an)",
+                "31 warten auf ihre Sammlung",
+            ),
+        };
+        for needle in [
+            defect,
+            missing,
+            pending,
+            "⚠ Scandy created none of its indexes (23 missing on existing collections)",
+            "`scandyctl db indexes --create-missing`",
+            "db.tools.createIndex({department: 1, barcode: 1}",
+        ] {
+            assert!(screen.contains(needle), "{needle} missing:\n{screen}");
+        }
+        assert!(!screen.contains("db.messages"), "{screen}");
+        insta::assert_snapshot!(
+            format!("database_fresh_install_{}", lang_name(lang)),
+            screen
+        );
+    }
+}
+
+#[test]
+fn create_missing_offers_only_indexes_of_existing_collections() {
+    let mut state = on_database(Lang::En, replica_set());
+    let fresh = fresh_install_sample();
+    let expected: Vec<String> = fresh
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::MissingExpected)
+        .filter_map(|f| f.fix.clone())
+        .collect();
+    update(&mut state, Action::DatabaseSampled(Ok(Box::new(fresh))));
+    update(&mut state, key('m'));
+    let Some(Dialog::Confirm(confirmation)) = &state.dialog else {
+        panic!("{:?}", state.dialog);
+    };
+    assert_eq!(confirmation.statements.len(), 23);
+    assert_eq!(confirmation.statements, expected);
+    for statement in &confirmation.statements {
+        assert!(
+            [
+                "db.lendings.",
+                "db.tools.",
+                "db.consumables.",
+                "db.workers."
+            ]
+            .iter()
+            .any(|prefix| statement.starts_with(prefix)),
+            "{statement}"
+        );
+    }
     assert_eq!(confirmation.spec, JobSpec::Db(DbTask::CreateMissingIndexes));
 }
 

@@ -17,6 +17,7 @@ use crate::mongo::stats::{
     Availability, CollectionKind, DatabaseOverview, ServerOverview, Topology, database_overview,
     server_overview,
 };
+use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
 
 /// Connects and pings like every headless command (exit 6 when unreachable); an
@@ -47,9 +48,18 @@ pub fn scram_hint(err: Report) -> Report {
 }
 
 /// Prints rows as a table with two spaces between columns; `right` marks numeric columns.
+/// Cells are shown with control characters escaped (they may come from the server).
 pub(crate) fn print_table(headers: &[&str], right: &[bool], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| escape_controls(cell).into_owned())
+                .collect()
+        })
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
@@ -69,7 +79,7 @@ pub(crate) fn print_table(headers: &[&str], right: &[bool], rows: &[Vec<String>]
         println!("{}", parts.join("  ").trim_end());
     };
     line(headers.to_vec());
-    for row in rows {
+    for row in &rows {
         line(row.iter().map(String::as_str).collect());
     }
 }
@@ -160,7 +170,7 @@ fn print_server(server: &ServerOverview) {
     ];
     println!("Server");
     for (label, value) in rows {
-        println!("  {label:<15} {value}");
+        println!("  {label:<15} {}", escape_controls(&value));
     }
     match &server.members {
         Some(Availability::Available { value }) if !value.is_empty() => {
@@ -187,7 +197,11 @@ fn print_server(server: &ServerOverview) {
             );
         }
         Some(Availability::Unavailable { reason }) => {
-            println!("  {:<15} {reason}", "members");
+            println!(
+                "  {:<15} {}",
+                "members",
+                escape_controls(&reason.to_string())
+            );
         }
         _ => {}
     }
@@ -197,7 +211,7 @@ fn print_database(database: &DatabaseOverview) {
     match &database.totals {
         Availability::Available { value: t } => println!(
             "Database {}: {} collections, {} documents, data {}, storage {}, {} indexes ({})",
-            database.name,
+            escape_controls(&database.name),
             t.collections,
             t.objects,
             human_bytes(t.data_size),
@@ -206,7 +220,11 @@ fn print_database(database: &DatabaseOverview) {
             human_bytes(t.index_size)
         ),
         Availability::Unavailable { reason } => {
-            println!("Database {}: dbStats {reason}", database.name)
+            println!(
+                "Database {}: dbStats {}",
+                escape_controls(&database.name),
+                escape_controls(&reason.to_string())
+            )
         }
     }
     if database.collections.is_empty() {
@@ -269,10 +287,49 @@ fn print_database(database: &DatabaseOverview) {
 #[derive(Debug, Serialize)]
 struct IndexesOutput<'a> {
     database: &'a str,
+    /// With `--create-missing`: `collection.index` of each created index.
     #[serde(skip_serializing_if = "Option::is_none")]
     created: Option<&'a [String]>,
+    /// With `--create-missing`: expected indexes not created because their collection
+    /// does not exist yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a [String]>,
     indexes: &'a [IndexInfo],
     findings: &'a [IndexFinding],
+}
+
+/// Order of findings: the Scandy defect first, pending indexes last, warnings before
+/// notices, then by collection and index.
+fn finding_order(a: &IndexFinding, b: &IndexFinding) -> std::cmp::Ordering {
+    let rank = |f: &IndexFinding| match f.kind {
+        FindingKind::ScandyIndexDefect => 0,
+        FindingKind::PendingCollection => 2,
+        _ => 1,
+    };
+    rank(a)
+        .cmp(&rank(b))
+        .then_with(|| b.severity.cmp(&a.severity))
+        .then_with(|| a.collection.cmp(&b.collection))
+        .then_with(|| a.index.cmp(&b.index))
+}
+
+/// Keeps the findings about `collection` (and the Scandy defect when it has missing ones).
+fn retain_collection(findings: &mut Vec<IndexFinding>, collection: &str) {
+    let has_missing = findings
+        .iter()
+        .any(|f| f.collection == collection && f.kind == FindingKind::MissingExpected);
+    findings.retain(|f| {
+        f.collection == collection || (has_missing && f.kind == FindingKind::ScandyIndexDefect)
+    });
+}
+
+/// `collection.index` of every pending expected index.
+fn pending_names(findings: &[IndexFinding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::PendingCollection)
+        .map(|f| format!("{}.{}", f.collection, f.index))
+        .collect()
 }
 
 /// `scandyctl db indexes`.
@@ -298,21 +355,18 @@ pub async fn run_indexes(
     let mut findings = findings_for(&everything);
     let indexes = match &collection {
         Some(name) => {
-            findings.retain(|f| &f.collection == name);
+            retain_collection(&mut findings, name);
             collection_indexes(&db, name).await?
         }
         None => everything,
     };
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.collection.cmp(&b.collection))
-            .then_with(|| a.index.cmp(&b.index))
-    });
+    findings.sort_by(finding_order);
+    let skipped = created.as_ref().map(|_| pending_names(&findings));
     if json {
         let out = IndexesOutput {
             database: &config.mongo.database,
             created: created.as_deref(),
+            skipped: skipped.as_deref(),
             indexes: &indexes,
             findings: &findings,
         };
@@ -320,14 +374,7 @@ pub async fn run_indexes(
         return Ok(crate::exit::OK);
     }
     if let Some(created) = &created {
-        if created.is_empty() {
-            println!("no expected index was missing; nothing created");
-        } else {
-            for name in created {
-                println!("created index {name}");
-            }
-        }
-        println!();
+        print_created(created, skipped.as_deref().unwrap_or_default());
     }
     print_indexes(&config.mongo.database, &indexes);
     println!();
@@ -335,9 +382,28 @@ pub async fn run_indexes(
     Ok(crate::exit::OK)
 }
 
+fn print_created(created: &[String], skipped: &[String]) {
+    if created.is_empty() {
+        println!("no expected index of an existing collection was missing; nothing created");
+    } else {
+        for name in created {
+            println!("created index {}", escape_controls(name));
+        }
+    }
+    if !skipped.is_empty() {
+        println!(
+            "skipped {} index{} of collections that do not exist yet (creating an index would \
+             create the collection; run --create-missing again once Scandy created it)",
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "es" }
+        );
+    }
+    println!();
+}
+
 fn print_indexes(database: &str, indexes: &[IndexInfo]) {
     if indexes.is_empty() {
-        println!("no indexes in {database}");
+        println!("no indexes in {}", escape_controls(database));
         return;
     }
     let rows: Vec<Vec<String>> = indexes
@@ -403,41 +469,82 @@ fn print_indexes(database: &str, indexes: &[IndexInfo]) {
 }
 
 fn print_findings(findings: &[IndexFinding]) {
-    if findings.is_empty() {
+    let (problems, pending): (Vec<&IndexFinding>, Vec<&IndexFinding>) =
+        findings.iter().partition(|f| f.kind.is_problem());
+    if problems.is_empty() {
         println!("no index problems found");
-        return;
+    } else {
+        let warnings = problems
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count();
+        println!(
+            "{} finding{} ({warnings} warning{}):",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        );
     }
-    let warnings = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
-    println!(
-        "{} finding{} ({warnings} warning{}):",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        if warnings == 1 { "" } else { "s" }
-    );
-    for f in findings {
+    for f in &problems {
         let label = match f.kind {
+            FindingKind::ScandyIndexDefect => "Scandy defect",
             FindingKind::MissingExpected => "missing",
             FindingKind::OptionsDiffer => "options differ",
             FindingKind::LegacyBarcode => "legacy barcode_1",
             FindingKind::Unused => "unused",
+            FindingKind::PendingCollection => "pending",
         };
         let severity = match f.severity {
             Severity::Warning => "WARNING",
             Severity::Info => "info",
         };
-        println!("  {severity} [{label}] {}: {}", f.collection, f.message);
+        let subject = if f.collection.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", escape_controls(&f.collection))
+        };
+        println!(
+            "  {severity} [{label}]{subject} {}",
+            escape_controls(&f.message)
+        );
         if let Some(fix) = &f.fix {
-            println!("    fix: {fix}");
+            println!("    fix: {}", escape_controls(fix));
         }
     }
-    if findings
+    if problems
         .iter()
         .any(|f| f.kind == FindingKind::MissingExpected)
     {
         println!("  (scandyctl db indexes --create-missing creates the missing ones)");
+    }
+    print_pending(&pending);
+}
+
+/// The expected indexes of absent collections, one line per collection.
+fn print_pending(pending: &[&IndexFinding]) {
+    if pending.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "will be needed when the collection appears ({} index{}; not a problem, not created now: \
+         creating an index would create the collection):",
+        pending.len(),
+        if pending.len() == 1 { "" } else { "es" }
+    );
+    let mut by_collection: Vec<(&str, Vec<&str>)> = Vec::new();
+    for f in pending {
+        match by_collection.iter_mut().find(|(c, _)| *c == f.collection) {
+            Some((_, names)) => names.push(&f.index),
+            None => by_collection.push((&f.collection, vec![&f.index])),
+        }
+    }
+    for (collection, names) in by_collection {
+        println!(
+            "  {}: {}",
+            escape_controls(collection),
+            escape_controls(&names.join(", "))
+        );
     }
 }
 

@@ -3,7 +3,9 @@
 //! The index list follows the index setup Scandy runs at start (`init_db`): per
 //! department unique barcodes, unique user names and settings keys, TTL deletion of
 //! users and workers, plain indexes for the common queries. Names are the ones
-//! pymongo derives from the keys, so they match a real install.
+//! pymongo derives from the keys, so they match a real install. Scandy creates no index
+//! on `system_locks`, and its message indexes are on `messages` (ticket messages live in
+//! `ticket_messages`, which has none).
 
 use std::time::{Duration, Instant};
 
@@ -118,11 +120,6 @@ const TTL_NOW: Opt = Opt {
     sparse: false,
     ttl: Some(0),
 };
-const TTL_HOUR: Opt = Opt {
-    unique: false,
-    sparse: false,
-    ttl: Some(3600),
-};
 
 /// `(collection, keys, options)`; keys as `field` or `field:-1`, comma separated.
 const SCANDY_INDEXES: &[(&str, &str, Opt)] = &[
@@ -184,8 +181,6 @@ const SCANDY_INDEXES: &[(&str, &str, Opt)] = &[
     ("ticket_history", "ticket_id", PLAIN),
     ("ticket_history", "created_at", PLAIN),
     ("ticket_history", "ticket_id,created_at:-1", PLAIN),
-    ("system_locks", "created_at", TTL_HOUR),
-    ("system_locks", "key", PLAIN),
 ];
 
 fn model(keys_spec: &str, opt: Opt) -> IndexModel {

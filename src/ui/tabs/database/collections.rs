@@ -19,15 +19,16 @@ use crate::ui::db_actions::database_page;
 use crate::ui::state::State;
 use crate::ui::theme;
 use crate::ui::widgets::table::{self, Cell, Column, Row, TableView, truncate};
+use crate::ui::widgets::wrap::wrap;
 
 /// Draws the collection table and, below it, the indexes of the selected collection.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, sample: &DatabaseSample) {
     let lang = state.lang;
     let view = &state.database_view;
     let sorted = sorted_collections(sample, view.sort);
-    let detail_needed = view
-        .selected_collection(sample)
-        .map_or(0, |c| detail_height(sample, &c.name));
+    let detail_needed = view.selected_collection(sample).map_or(0, |c| {
+        detail_height(sample, &c.name, usize::from(area.width))
+    });
     let room = usize::from(area.height.saturating_sub(detail_needed + 2));
     let rows_on_screen = sorted.len().clamp(1, room.max(database_page(state.size))) as u16;
     let [table_area, detail_area] =
@@ -59,14 +60,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, sample: &DatabaseSampl
     }
 }
 
-/// Lines the index detail of `collection` needs: title, header, indexes, findings.
-fn detail_height(sample: &DatabaseSample, collection: &str) -> u16 {
+/// Lines the index detail of `collection` needs at `width`: title, header, indexes, findings.
+fn detail_height(sample: &DatabaseSample, collection: &str, width: usize) -> u16 {
     let indexes = sample.indexes_of(collection).count();
-    let findings: usize = sample
-        .findings_of(collection)
-        .map(|f| 1 + f.fix.as_deref().map_or(0, |fix| fix.lines().count()))
-        .sum();
+    let findings = finding_lines(&collection_findings(sample, collection), width).len();
     (indexes + findings + 2) as u16
+}
+
+/// The findings shown under `collection`'s indexes: the database-wide Scandy defect first
+/// when the collection misses expected indexes, then the collection's own findings.
+fn collection_findings<'a>(
+    sample: &'a DatabaseSample,
+    collection: &'a str,
+) -> Vec<&'a IndexFinding> {
+    let own: Vec<&IndexFinding> = sample.findings_of(collection).collect();
+    let misses = own.iter().any(|f| f.kind == FindingKind::MissingExpected);
+    sample
+        .findings
+        .iter()
+        .filter(|f| misses && f.kind == FindingKind::ScandyIndexDefect)
+        .chain(own)
+        .collect()
 }
 
 fn columns(lang: Lang) -> Vec<Column> {
@@ -144,7 +158,7 @@ fn draw_indexes(
     collection: &CollectionStats,
 ) {
     let indexes: Vec<&IndexInfo> = sample.indexes_of(&collection.name).collect();
-    let findings: Vec<&IndexFinding> = sample.findings_of(&collection.name).collect();
+    let findings = collection_findings(sample, &collection.name);
     let block = Block::new().borders(Borders::TOP).title(format!(
         " {} ",
         Msg::DbIndexesTitle.fill(lang, &[&escape_controls(&collection.name)])
@@ -236,18 +250,30 @@ fn index_row(lang: Lang, index: &IndexInfo, findings: &[&IndexFinding]) -> Row {
     ]
 }
 
-/// "⚠ message" and "  fix: statement" lines for each finding, cut to `width`.
+/// "⚠ message" and "  fix: statement" lines for each finding, cut to `width`; an index
+/// of a collection that does not exist yet is a dimmed "· message" (no problem).
 fn finding_lines(findings: &[&IndexFinding], width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for finding in findings {
-        let style = match finding.severity {
-            Severity::Warning => theme::warn(),
-            Severity::Info => theme::muted(),
+        let (mark, style) = match (finding.kind, finding.severity) {
+            (FindingKind::PendingCollection, _) => ("·", theme::muted()),
+            (FindingKind::ScandyIndexDefect, _) => ("⚠", theme::bad()),
+            (_, Severity::Warning) => ("⚠", theme::warn()),
+            (_, Severity::Info) => ("⚠", theme::muted()),
         };
-        lines.push(Line::styled(
-            truncate(&format!("⚠ {}", escape_controls(&finding.message)), width),
-            style,
-        ));
+        let message = format!("{mark} {}", escape_controls(&finding.message));
+        if finding.kind == FindingKind::ScandyIndexDefect {
+            // The cause and the remedy matter more than one tidy line: wrap it.
+            for (i, part) in wrap(&message, width.saturating_sub(2))
+                .into_iter()
+                .enumerate()
+            {
+                let indent = if i == 0 { "" } else { "  " };
+                lines.push(Line::styled(format!("{indent}{part}"), style));
+            }
+        } else {
+            lines.push(Line::styled(truncate(&message, width), style));
+        }
         if let Some(fix) = &finding.fix {
             for statement in fix.lines() {
                 lines.push(Line::styled(

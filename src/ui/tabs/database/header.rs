@@ -127,42 +127,55 @@ fn database_line(lang: Lang, sample: &DatabaseSample) -> Line<'static> {
 
 fn index_line(lang: Lang, sample: &DatabaseSample) -> Line<'static> {
     let count = |kind: FindingKind| sample.findings.iter().filter(|f| f.kind == kind).count();
+    let defect = count(FindingKind::ScandyIndexDefect);
     let missing = count(FindingKind::MissingExpected);
     let legacy = count(FindingKind::LegacyBarcode);
     let differ = count(FindingKind::OptionsDiffer);
     let unused = count(FindingKind::Unused);
+    let pending = count(FindingKind::PendingCollection);
+    let mut parts = Vec::new();
+    if defect > 0 {
+        parts.push(Span::styled(
+            Msg::DbIndexesScandyDefect.text(lang),
+            theme::bad(),
+        ));
+    }
+    if missing > 0 {
+        parts.push(Span::styled(
+            Msg::DbIndexesMissing.fill(lang, &[&missing.to_string()]),
+            theme::warn(),
+        ));
+    }
+    if legacy > 0 {
+        parts.push(Span::styled(Msg::DbIndexLegacy.text(lang), theme::bad()));
+    }
+    if differ > 0 {
+        parts.push(Span::styled(
+            Msg::DbIndexesDiffer.fill(lang, &[&differ.to_string()]),
+            theme::warn(),
+        ));
+    }
+    if unused > 0 {
+        parts.push(Span::styled(
+            Msg::DbIndexesUnused.fill(lang, &[&unused.to_string()]),
+            theme::muted(),
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(Span::styled(Msg::DbIndexesOk.text(lang), theme::ok()));
+    }
+    if pending > 0 {
+        parts.push(Span::styled(
+            Msg::DbIndexesPending.fill(lang, &[&pending.to_string()]),
+            theme::muted(),
+        ));
+    }
     let mut spans = vec![label(Msg::DbIndexCheck.text(lang))];
-    if missing + legacy + differ + unused == 0 {
-        spans.push(Span::styled(Msg::DbIndexesOk.text(lang), theme::ok()));
-    } else {
-        let mut parts = Vec::new();
-        if missing > 0 {
-            parts.push(Span::styled(
-                Msg::DbIndexesMissing.fill(lang, &[&missing.to_string()]),
-                theme::warn(),
-            ));
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
         }
-        if legacy > 0 {
-            parts.push(Span::styled(Msg::DbIndexLegacy.text(lang), theme::bad()));
-        }
-        if differ > 0 {
-            parts.push(Span::styled(
-                Msg::DbIndexesDiffer.fill(lang, &[&differ.to_string()]),
-                theme::warn(),
-            ));
-        }
-        if unused > 0 {
-            parts.push(Span::styled(
-                Msg::DbIndexesUnused.fill(lang, &[&unused.to_string()]),
-                theme::muted(),
-            ));
-        }
-        for (i, part) in parts.into_iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::raw(" · "));
-            }
-            spans.push(part);
-        }
+        spans.push(part);
     }
     spans.push(Span::styled(
         format!(
