@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 25] = [
+const ALL_KEYS: [&str; 28] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -115,12 +115,15 @@ const ALL_KEYS: [&str; 25] = [
     "mongo.database",
     "mongo.uri",
     "scandy.env_file",
+    "scandy.kind",
     "scandy.root",
     "system.containers",
     "system.refresh_ms",
     "system.units",
     "ui.language",
+    "web.health_interval",
     "web.health_url",
+    "web.rate_limit",
 ];
 
 #[test]

@@ -226,6 +226,22 @@ fn draw_empty(frame: &mut Frame, area: Rect, lang: Lang, snapshot: &BackupsSnaps
         Line::raw(""),
         Line::styled(Msg::BkEmpty.fill(lang, &[&dir]), theme::warn()),
     ];
+    // Scandy's own backups, a missing or unmounted directory: said here too, not only in
+    // the header.
+    for warning in snapshot.warnings.iter().filter(|w| {
+        matches!(
+            w.code,
+            "no-backup-scandy-has"
+                | "scandy-empty-dump"
+                | "backup-dir-missing"
+                | "backup-dir-unmounted"
+        )
+    }) {
+        lines.push(Line::styled(
+            format!("⚠ {}", warning_text(lang, warning)),
+            theme::warn(),
+        ));
+    }
     if !snapshot.inventory.partials.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::raw(Msg::BkPartials.text(lang)));
