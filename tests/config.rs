@@ -671,7 +671,7 @@ fn unknown_keys_and_sections_suggest_the_closest() {
 
     let (_, text) = config_error("[web]\nport = \"5000\"\n");
     assert!(
-        text.ends_with("unknown key \"web.port\" at line 2 (valid keys in [web]: health_url)"),
+        text.ends_with("unknown key \"web.port\" at line 2 (valid keys in [web]: health_url, health_interval, rate_limit)"),
         "{text}"
     );
 
@@ -813,6 +813,27 @@ fn invalid_values_name_key_source_and_line() {
     assert!(text.ends_with("(line 2): must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:5000/health"));
     let (_, text) = config_error("[scandy]\nroot = \"\"\n");
     assert!(text.ends_with("(line 2): must not be empty"), "{text}");
+    let (path, text) = config_error("[web]\nrate_limit = \"50 per fortnight\"\n");
+    assert_eq!(
+        text,
+        format!(
+            "web.rate_limit from config file {} (line 2): \"50 per fortnight\" is not a rate limit \
+             (the unit must be second, minute, hour, day, month or year); write it like \"50 per hour\" or \"200/day\"",
+            path.display()
+        )
+    );
+    let (_, text) = config_error("[web]\n\nhealth_interval = 0\n");
+    assert!(
+        text.ends_with("(line 3): must be a whole number of seconds from 1 to 86400, found 0"),
+        "{text}"
+    );
+    let (_, text) = config_error("[scandy]\nkind = \"lxc\"\n");
+    assert!(
+        text.ends_with(
+            "(line 2): \"lxc\" is not an install kind; use auto, native, docker-compose or multi-instance"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -57,22 +57,27 @@ fn commented_out_keys(text: &str) -> BTreeSet<String> {
     keys
 }
 
-/// The example with its `# key = value` lines turned into settings.
+/// The example with its `# key = value` lines turned into settings (only keys of the
+/// section they stand in, so `# kind = "smtp"` of a `[[notify.channels]]` example stays).
 fn uncommented(text: &str) -> String {
-    let known: Vec<&str> = KEYS
-        .iter()
-        .map(|(k, _)| k.split_once('.').unwrap().1)
-        .collect();
+    let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    let mut section = String::new();
     text.lines()
-        .map(|line| match line.strip_prefix("# ") {
-            Some(rest)
-                if rest
-                    .split_once(" = ")
-                    .is_some_and(|(name, _)| known.contains(&name)) =>
-            {
-                rest
+        .map(|line| {
+            let header = line.strip_prefix("# ").unwrap_or(line);
+            if let Some(header) = header.strip_prefix('[') {
+                section = header.trim_matches(|c| c == '[' || c == ']').to_string();
             }
-            _ => line,
+            match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.split_once(" = ").is_some_and(|(name, _)| {
+                        known.contains(&format!("{section}.{name}").as_str())
+                    }) =>
+                {
+                    rest
+                }
+                _ => line,
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")

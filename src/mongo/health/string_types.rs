@@ -21,17 +21,26 @@ fn is_string_expr(field: &str) -> Document {
     doc! { "$cond": [{ "$eq": [{ "$type": format!("${field}") }, "string"] }, 1, 0] }
 }
 
+/// Date fields whose empty string the fix leaves alone: Scandy reads a lending whose
+/// `returned_at` is null as still open, so null would reopen it.
+const KEEP_BLANK: [&str; 1] = ["returned_at"];
+
 /// The update pipeline for a string date `field`: an empty (or blank) string becomes
-/// null, a parseable one a BSON date, anything else stays unchanged. Only applied to
-/// documents where `field` is a string (see [`string_type`]).
+/// null (except in [`KEEP_BLANK`] fields), a parseable one a BSON date, anything else
+/// stays unchanged. Only applied to documents where `field` is a string (see [`string_type`]).
 fn string_date_update(field: &str) -> Vec<Document> {
     let value = format!("${field}");
+    let blank = if KEEP_BLANK.contains(&field) {
+        Bson::String(value.clone())
+    } else {
+        Bson::Null
+    };
     vec![doc! {
         "$set": {
             field: {
                 "$cond": [
                     { "$eq": [{ "$trim": { "input": &value } }, ""] },
-                    Bson::Null,
+                    blank,
                     { "$dateFromString": { "dateString": &value, "onError": &value } },
                 ]
             }
@@ -138,7 +147,7 @@ pub(super) async fn string_types(db: &Database) -> MResult<Found> {
         .sum();
     let string_ids: u64 = counts.iter().map(|(_, ids, _)| ids).sum();
     let pairs = string_dates_statements(&counts);
-    let reopens = pairs.contains(&("lendings", "returned_at"));
+    let keeps_blank = pairs.iter().any(|(_, f)| KEEP_BLANK.contains(f));
     let fix = (!pairs.is_empty()).then(|| FixPlan {
         description: format!(
             "convert date strings to BSON dates with $dateFromString ({}); empty strings \
@@ -148,9 +157,8 @@ pub(super) async fn string_types(db: &Database) -> MResult<Found> {
                 .map(|(c, f)| format!("{c}.{f}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            if reopens {
-                " (a lending whose returned_at becomes null counts as open: run the \
-                 tool-status check afterwards)"
+            if keeps_blank {
+                "; an empty returned_at stays as it is (null would reopen the lending)"
             } else {
                 ""
             }
