@@ -241,7 +241,7 @@ mod tests {
         };
         add(
             "41",
-            b"/opt/scandy/venv/bin/python3\0/opt/scandy/venv/bin/gunicorn\0--bind\00.0.0.0:5055\0app.wsgi:app\0",
+            b"/opt/scandy/venv/bin/python3\0/opt/scandy/venv/bin/gunicorn\0--bind\x000.0.0.0:5055\0app.wsgi:app\0",
         );
         add("42", b"gunicorn: worker [app.wsgi:app]\0");
         add("43", b"/usr/bin/python3\0-m\0http.server\0");

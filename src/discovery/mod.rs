@@ -200,12 +200,12 @@ pub fn discover_with(paths: &SearchPaths, host: &HostView) -> Vec<Install> {
     }
     for unit in &units {
         let root = canonical(&unit.working_dir);
-        if !found.contains_key(&root) {
-            let mut install = inspect::unit_only(&root);
-            for unit in units_in(&root) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(root) {
+            let mut install = inspect::unit_only(slot.key());
+            for unit in units_in(slot.key()) {
                 inspect::attach_unit(&mut install, &unit);
             }
-            found.insert(root, install);
+            slot.insert(install);
         }
     }
     found.into_values().collect()

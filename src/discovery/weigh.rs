@@ -145,7 +145,7 @@ pub fn weigh(findings: &Findings<'_>, host: &HostView, forced: Option<InstallKin
     if let Some((file, containers)) = findings.compose {
         docker_signals(file, containers, dir, host.docker(), &mut signals);
     }
-    signals.sort_by(|a, b| b.weight.cmp(&a.weight));
+    signals.sort_by_key(|s| std::cmp::Reverse(s.weight));
     let strongest = |to: &str| {
         signals
             .iter()

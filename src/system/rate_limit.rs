@@ -25,7 +25,7 @@ impl std::fmt::Display for RateLimit {
         ];
         let (size, unit) = units
             .iter()
-            .find(|(size, _)| secs >= *size && secs % size == 0)
+            .find(|(size, _)| secs >= *size && secs.is_multiple_of(*size))
             .copied()
             .unwrap_or((1, "second"));
         match secs / size {
