@@ -69,7 +69,7 @@ pub struct StateLock {
 }
 
 impl StateLock {
-    /// Waits for the exclusive lock on `path` (created if missing).
+    /// Waits for the exclusive lock on `path` (created if missing, with its directory).
     pub fn acquire(path: &Path) -> Result<StateLock> {
         if let Some(dir) = path.parent() {
             ensure_dir(dir)?;
@@ -80,13 +80,16 @@ impl StateLock {
             .write(true)
             .open(path)
             .wrap_err_with(|| format!("cannot open the lock file {}", path.display()))?;
-        // SAFETY: flock(2) on a file descriptor we own; released when the file closes.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error())
-                .wrap_err_with(|| format!("cannot lock {}", path.display()));
+        loop {
+            // SAFETY: flock(2) on a file descriptor we own; released when the file closes.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(StateLock { _file: file });
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(err).wrap_err_with(|| format!("cannot lock {}", path.display()));
+            }
         }
-        Ok(StateLock { _file: file })
     }
 }
 

@@ -20,6 +20,16 @@ fn json_of(output: &std::process::Output) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// The ids of the active alerts in a `watch --once --json` report.
+fn alert_ids(report: &Value) -> Vec<&str> {
+    report["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect()
+}
+
 /// A config for the install with Scandy's limits `limit` and a 1 s `/health` interval, so
 /// only the budget holds the probes back.
 fn config(install: &RealInstall, limit: &str) -> std::path::PathBuf {
@@ -256,12 +266,7 @@ fn a_429_is_up_and_rate_limited_never_down() {
         ),
         "{detail}"
     );
-    let ids: Vec<&str> = report["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&report);
     assert!(!ids.iter().any(|id| id.starts_with("health")), "{ids:?}");
 
     let report = json_of(&once());
@@ -307,11 +312,6 @@ fn a_stopped_app_is_down_from_the_port_check() {
     assert_eq!(report["health"]["healthy"], false, "{report:#}");
     assert_eq!(report["health"]["via"], "port");
     assert_eq!(report["health"]["detail"], "connection refused");
-    let ids: Vec<&str> = report["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&report);
     assert!(ids.contains(&"health"), "{ids:?}");
 }

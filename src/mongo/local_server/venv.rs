@@ -1,8 +1,7 @@
 //! The private Python virtualenv that holds SecantusDB.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -48,7 +47,7 @@ pub fn ensure_venv(venv_dir: &Path) -> eyre::Result<PathBuf> {
             .wrap_err_with(|| format!("cannot create {}", parent.display()))?;
     }
     let lock_path = lock_path_for(venv_dir);
-    let _lock = FileLock::acquire(&lock_path)?;
+    let _lock = crate::state::StateLock::acquire(&lock_path)?;
     // Another process may have finished the job while we waited for the lock.
     if imports_secantus(&python) {
         return Ok(python);
@@ -127,32 +126,6 @@ fn run_checked(mut command: Command, what: &str, hint: &str) -> eyre::Result<()>
         output.status,
         tail_lines(&text, TAIL_LINES)
     )
-}
-
-/// An exclusive `flock` held until drop.
-struct FileLock {
-    _file: File,
-}
-
-impl FileLock {
-    fn acquire(path: &Path) -> eyre::Result<Self> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .wrap_err_with(|| format!("cannot open the lock file {}", path.display()))?;
-        loop {
-            // SAFETY: flock on a descriptor we own; released when `file` closes.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(FileLock { _file: file });
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err).wrap_err_with(|| format!("cannot lock {}", path.display()));
-            }
-        }
-    }
 }
 
 fn lock_path_for(venv_dir: &Path) -> PathBuf {
