@@ -223,6 +223,9 @@ fn build_filter(args: &LogsArgs) -> Result<EntryFilter> {
     })
 }
 
+/// Most lines read from a log in one step while looking for the newest entries.
+const MAX_STEP_LINES: usize = 200_000;
+
 /// The last `wanted` entries of `source` that pass `filter`, reading backwards from the end
 /// of the file in steps and on into its rotations (`.1`, `.2`, … `.gz`; those that are
 /// sources of their own, in `sources`, left out) — never more than needed.
@@ -232,7 +235,7 @@ fn recent_entries(
     wanted: usize,
     sources: &[PathBuf],
 ) -> Result<Vec<LogEntry>> {
-    let step = wanted.saturating_mul(8).clamp(1000, 1_000_000);
+    let mut step = wanted.saturating_mul(8).clamp(1000, MAX_STEP_LINES);
     let (lines, start) = newest_lines(&source.path, step)
         .wrap_err_with(|| format!("cannot read {}", source.path.display()))?;
     let (mut batch, first) = assemble_from(source.id, &lines, start);
@@ -253,6 +256,7 @@ fn recent_entries(
         if found >= wanted || reached_since || older.is_exhausted() {
             break;
         }
+        step = step.saturating_mul(2).min(MAX_STEP_LINES);
         batch = older.read(step);
     }
     let mut matching: Vec<LogEntry> = batches.into_iter().rev().flatten().collect();

@@ -98,6 +98,9 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
+/// Most lines kept of one gunzipped rotation (its newest), so memory stays bounded.
+const MAX_GZ_LINES: usize = 1_000_000;
+
 /// Where the next older entries of one log come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Position {
@@ -182,7 +185,8 @@ impl OlderEntries {
                     };
                     if is_compressed(&rotation) {
                         self.position = Position::Rotation { index: index + 1 };
-                        let raw = read_rotation(&rotation, lines.max(1) * 20).unwrap_or_default();
+                        let keep = lines.max(1).saturating_mul(20).min(MAX_GZ_LINES);
+                        let raw = read_rotation(&rotation, keep).unwrap_or_default();
                         let (entries, _) = assemble_from(self.source, &raw, 0);
                         if !entries.is_empty() {
                             return entries;
