@@ -205,11 +205,13 @@ pub struct LogsArgs {
     /// traceback lines).
     #[arg(long, value_name = "RE")]
     pub grep: Option<String>,
-    /// How many entries to show before following.
+    /// How many entries to show (before following); taken from the rotations (`app.log.1`,
+    /// `.2.gz`, …) when the current file holds fewer.
     #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
     pub lines: usize,
-    /// Read the whole current files and print only the number of matching entries (like
-    /// `grep -c`, but tracebacks count once).
+    /// Read every file with its rotations (`app.log.1` … `.N`, `.gz` too; each file once) and
+    /// print only the number of matching entries (like `grep -c`, but a traceback counts once
+    /// and a record Scandy wrote twice — same time, level and message in a row — once).
     #[arg(long, conflicts_with = "follow")]
     pub count: bool,
     /// One JSON object per entry (JSON Lines).

@@ -1,6 +1,7 @@
 //! The console's log watcher on real files: the first screen from the end of the file,
 //! older entries on request back through the file and into `app.log.1` and `app.log.2.gz`
-//! without a gap or a repeat, new entries and late traceback lines, and a binary file.
+//! without a gap or a repeat (also when `app.log.1` is a source of its own), new entries and
+//! late traceback lines, and a binary file.
 
 use std::io::Write;
 use std::path::Path;
@@ -45,15 +46,19 @@ struct Watch {
 }
 
 fn start(path: &Path, sizes: WatchSizes) -> Watch {
-    let (tx, events) = unbounded_channel();
-    let (requests, rx) = unbounded_channel();
     let source = LogSource {
         id: 0,
         name: "app/logs/app.log".into(),
         path: path.to_path_buf(),
     };
+    start_sources(vec![source], sizes)
+}
+
+fn start_sources(sources: Vec<LogSource>, sizes: WatchSizes) -> Watch {
+    let (tx, events) = unbounded_channel();
+    let (requests, rx) = unbounded_channel();
     tokio::spawn(watch_logs(
-        vec![source],
+        sources,
         Vec::new(),
         sizes,
         rx,
@@ -178,5 +183,73 @@ async fn a_binary_file_is_read_without_hanging() {
     assert!(
         entries.iter().all(|e| e.message.len() <= 64 * 1024 + 32),
         "no line is kept beyond 64 KiB"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotation_listed_as_a_source_is_read_once_and_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path();
+    gzip(&logs.join("app.log.2.gz"), &numbered(0, 100));
+    std::fs::write(logs.join("app.log.1"), numbered(100, 200)).unwrap();
+    let live = logs.join("app.log");
+    std::fs::write(&live, numbered(200, 300)).unwrap();
+    let source = |id: u16, name: &str| LogSource {
+        id,
+        name: name.into(),
+        path: logs.join(name),
+    };
+    let sizes = WatchSizes {
+        initial_lines: 1_000,
+        older_lines: 1_000,
+    };
+    let mut watch = start_sources(vec![source(0, "app.log"), source(1, "app.log.1")], sizes);
+    let LogEvent::Loaded { entries, .. } = next(&mut watch).await else {
+        panic!("first event is Loaded");
+    };
+    let mut all = entries;
+    assert_eq!(all.len(), 200);
+    assert!(all.iter().all(|e| (e.source == 1) == (number(e) < 200)));
+    loop {
+        watch.requests.send(LogRequest::Older).unwrap();
+        let LogEvent::Older { entries, more } = next(&mut watch).await else {
+            panic!("Older expected");
+        };
+        assert!(entries.iter().all(|e| e.source == 0));
+        let mut older = entries;
+        older.extend(all);
+        all = older;
+        if !more {
+            break;
+        }
+    }
+    let mut numbers: Vec<u32> = all.iter().map(number).collect();
+    numbers.sort();
+    assert_eq!(numbers, (0..300).collect::<Vec<u32>>(), "app.log.1 once");
+
+    std::fs::rename(logs.join("app.log.1"), logs.join("app.log.2")).unwrap();
+    std::fs::rename(&live, logs.join("app.log.1")).unwrap();
+    std::fs::write(&live, numbered(300, 305)).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&live)
+        .unwrap();
+    let mut appended = Vec::new();
+    while !appended.iter().any(|e: &LogEntry| number(e) == 304) {
+        if let LogEvent::Appended(entries) = next(&mut watch).await {
+            appended.extend(entries);
+        }
+    }
+    file.write_all(numbered(305, 306).as_bytes()).unwrap();
+    while !appended.iter().any(|e: &LogEntry| number(e) == 305) {
+        if let LogEvent::Appended(entries) = next(&mut watch).await {
+            appended.extend(entries);
+        }
+    }
+    let got: Vec<(u16, u32)> = appended.iter().map(|e| (e.source, number(e))).collect();
+    assert_eq!(
+        got,
+        (300..306).map(|n| (0, n)).collect::<Vec<_>>(),
+        "the renamed files are not read again as new"
     );
 }

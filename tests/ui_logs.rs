@@ -272,3 +272,44 @@ fn jump_to_time_and_save_marked_entries() {
     update(&mut state, Action::LogsSaved(Ok(("/tmp/x.log".into(), 2))));
     assert!(render(&state).contains("2 entries saved to /tmp/x.log"));
 }
+
+const SECURITY_EVENTS: &str = "\
+2025-07-31 21:46:00,000 - scandy.security - WARNING - SECURITY_EVENT: {'event_type': 'login_failed', 'user': 'admin', 'ip': '192.168.178.50'}
+2025-07-31 21:47:00,000 - scandy.security - WARNING - SECURITY_EVENT: {'event_type': 'login_failed', 'user': 'o\\'neil\u{1b}[2J', 'ip': '192.168.178.51', 'details': {'attempt': 3, 'locked': False}}
+";
+
+#[test]
+fn security_event_fields_show_in_the_detail_pane_and_group_the_summary_en() {
+    let mut state = on_logs(Lang::En);
+    update(
+        &mut state,
+        Action::Log(LogEvent::Appended(assemble_all(
+            1,
+            SECURITY_EVENTS.as_bytes(),
+        ))),
+    );
+    let selected = &state.logs.selected_entry().unwrap().entry;
+    assert_eq!(
+        selected
+            .fields
+            .get("user")
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("o'neil\u{1b}[2J")
+    );
+    let screen = render(&state);
+    assert!(
+        screen.contains("event_type login_failed · user o'neil\\x1b[2J · ip 192.168.178.51"),
+        "{screen}"
+    );
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    insta::assert_snapshot!("logs_security_fields_en", screen);
+    press(&mut state, KeyCode::Char('S'));
+    let group = state
+        .logs
+        .summary
+        .iter()
+        .find(|g| g.shape == "SECURITY_EVENT: login_failed")
+        .expect("security events grouped by type");
+    assert_eq!(group.count, 2);
+}

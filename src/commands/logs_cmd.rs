@@ -1,7 +1,10 @@
 //! `scandyctl logs`: the newest entries of Scandy's logs (tracebacks joined to their entry),
-//! merged by time and filtered; `--follow` keeps printing new entries across rotations.
+//! merged by time and filtered, reaching back into rotations when the current file holds
+//! too few; `--follow` keeps printing new entries across rotations; `--count` counts every
+//! file with its rotations. Configured files that give no entry are named on stderr.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -10,19 +13,24 @@ use serde::Serialize;
 use super::UsageError;
 use super::backup_cmd::load_config;
 use crate::cli::{GlobalArgs, LogsArgs};
-use crate::logs::entry::{Level, LogEntry};
+use crate::logs::assemble::assemble_from;
+use crate::logs::configured::check_configured_files;
+use crate::logs::entry::{Fields, Level, LogEntry};
 use crate::logs::filter::{EntryFilter, merge_by_time, parse_since};
+use crate::logs::history::{OlderEntries, newest_lines};
 use crate::logs::process::{ProcessAssembler, ProcessTail};
-use crate::logs::scan::{ScanCount, count_matching};
+use crate::logs::scan::{ScanCount, count_with_rotations};
 use crate::logs::sources::{CommandSource, LogSource, command_sources, file_sources};
-use crate::logs::tail::read_last_lines;
-use crate::logs::watch::{LogEvent, WatchSizes, assemble_from, watch_logs};
+use crate::logs::watch::{LogEvent, WatchSizes, watch_logs};
 use crate::sanitize::escape_controls;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 /// `scandyctl logs`.
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<i32> {
     let config = load_config(global)?;
+    for notice in check_configured_files(&config) {
+        eprintln!("scandyctl: {notice}");
+    }
     let mut files = file_sources(&config);
     let first_command = u16::try_from(files.len()).unwrap_or(u16::MAX);
     let mut commands = command_sources(&config, first_command);
@@ -92,11 +100,12 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// The newest `lines` matching entries of the files, merged.
+/// The newest `lines` matching entries of the files (and their rotations), merged.
 fn file_history(files: &[LogSource], filter: &EntryFilter, lines: usize) -> Result<Vec<LogEntry>> {
+    let paths: Vec<PathBuf> = files.iter().map(|s| s.path.clone()).collect();
     let mut per_source = Vec::new();
     for source in files {
-        per_source.push(recent_entries(source, filter, lines)?);
+        per_source.push(recent_entries(source, filter, lines, &paths)?);
     }
     let mut merged = merge_by_time(per_source);
     let skip = merged.len().saturating_sub(lines);
@@ -152,14 +161,15 @@ async fn command_history(
     entries.split_off(skip)
 }
 
-/// `--count`: every entry of the current files, counted.
+/// `--count`: every entry of the files and their rotations, each file once, a record
+/// Scandy wrote twice once.
 fn count(sources: &[LogSource], filter: &EntryFilter, json: bool) -> Result<i32> {
     let mut total = ScanCount::default();
+    let mut counted = Vec::new();
     for source in sources {
-        let found = count_matching(&source.path, source.id, filter)?;
-        total.entries += found.entries;
-        total.matching += found.matching;
-        total.bytes += found.bytes;
+        let found = count_with_rotations(source, filter, &mut counted)
+            .wrap_err_with(|| format!("cannot count the entries of {}", source.name))?;
+        total.add(&found);
     }
     if json {
         println!(
@@ -168,6 +178,8 @@ fn count(sources: &[LogSource], filter: &EntryFilter, json: bool) -> Result<i32>
                 "entries": total.entries,
                 "matching": total.matching,
                 "bytes": total.bytes,
+                "repeats": total.repeats,
+                "files": total.files,
             })
         );
     } else {
@@ -211,32 +223,45 @@ fn build_filter(args: &LogsArgs) -> Result<EntryFilter> {
     })
 }
 
+/// Most lines read from a log in one step while looking for the newest entries.
+const MAX_STEP_LINES: usize = 200_000;
+
 /// The last `wanted` entries of `source` that pass `filter`, reading backwards from the end
-/// of the file in growing steps (never more than needed).
+/// of the file in steps and on into its rotations (`.1`, `.2`, … `.gz`; those that are
+/// sources of their own, in `sources`, left out) — never more than needed.
 fn recent_entries(
     source: &LogSource,
     filter: &EntryFilter,
     wanted: usize,
+    sources: &[PathBuf],
 ) -> Result<Vec<LogEntry>> {
-    let mut lines_to_read = wanted.saturating_mul(8).max(1000);
+    let mut step = wanted.saturating_mul(8).clamp(1000, MAX_STEP_LINES);
+    let (lines, start) = newest_lines(&source.path, step)
+        .wrap_err_with(|| format!("cannot read {}", source.path.display()))?;
+    let (mut batch, first) = assemble_from(source.id, &lines, start);
+    let mut older = OlderEntries::before(source.id, &source.path, first, sources);
+    // Newest batch first.
+    let mut batches: Vec<Vec<LogEntry>> = Vec::new();
+    let mut found = 0;
     loop {
-        let (lines, start) = read_last_lines(&source.path, lines_to_read)
-            .wrap_err_with(|| format!("cannot read {}", source.path.display()))?;
-        let (entries, _) = assemble_from(source.id, &lines, start);
         let reached_since = filter.since.is_some_and(|since| {
-            entries
+            batch
                 .iter()
                 .find_map(|e| e.timestamp)
                 .is_some_and(|first| first < since)
         });
-        let mut matching: Vec<LogEntry> =
-            entries.into_iter().filter(|e| filter.matches(e)).collect();
-        if matching.len() >= wanted || start == 0 || reached_since || lines.len() < lines_to_read {
-            let skip = matching.len().saturating_sub(wanted);
-            return Ok(matching.split_off(skip));
+        batch.retain(|e| filter.matches(e));
+        found += batch.len();
+        batches.push(batch);
+        if found >= wanted || reached_since || older.is_exhausted() {
+            break;
         }
-        lines_to_read = lines_to_read.saturating_mul(4);
+        step = step.saturating_mul(2).min(MAX_STEP_LINES);
+        batch = older.read(step);
     }
+    let mut matching: Vec<LogEntry> = batches.into_iter().rev().flatten().collect();
+    let skip = matching.len().saturating_sub(wanted);
+    Ok(matching.split_off(skip))
 }
 
 /// Starts the watcher (no file history of its own) and waits until it follows.
@@ -297,6 +322,8 @@ struct EntryJson<'a> {
     message: &'a str,
     continuation: &'a [String],
     truncated: bool,
+    #[serde(skip_serializing_if = "Fields::is_empty")]
+    fields: &'a Fields,
 }
 
 /// Prints entries that pass the filter, text or JSON Lines.
@@ -349,6 +376,7 @@ fn print_entry(entry: &LogEntry, names: &HashMap<u16, String>, json: bool) {
             message: &entry.message,
             continuation: &entry.continuation,
             truncated: entry.truncated,
+            fields: &entry.fields,
         };
         if let Ok(text) = serde_json::to_string(&line) {
             println!("{text}");

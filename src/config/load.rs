@@ -363,13 +363,15 @@ fn command_log_sources(
     list_from_file: &dyn Fn(&str) -> Layer<Vec<String>>,
 ) {
     let install = loaded.install.as_ref();
+    // A unit whose WorkingDirectory is the install runs Scandy natively, whatever else the
+    // directory holds: the native installer copies the whole repository, compose file
+    // included, so the compose file's containers do not exist there.
     let unit = install
-        .filter(|i| i.kind == InstallKind::Native)
         .and_then(|i| i.service_unit.as_ref())
         .and_then(|u| u.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     let containers = install
-        .filter(|i| i.kind != InstallKind::Native)
+        .filter(|i| i.kind != InstallKind::Native && unit.is_none())
         .map(|i| i.containers.clone())
         .unwrap_or_default();
     let discovered = |detail: &str| ValueSource::Discovery {

@@ -2,6 +2,7 @@
 
 use super::entry::{LogEntry, LogFormat};
 use super::parse::{ParsedLine, exceeds_max_line, parse_line};
+use super::tail::RawLine;
 
 /// Most continuation lines one entry takes; further lines start Plain entries.
 pub const MAX_CONTINUATION_LINES: usize = 1000;
@@ -56,7 +57,7 @@ impl EntryAssembler {
     fn continue_entry(&mut self, text: String, truncated: bool) -> Option<LogEntry> {
         match self.open.as_mut() {
             Some(open) if open.continuation.len() < MAX_CONTINUATION_LINES => {
-                open.continuation.push(text);
+                open.push_continuation(text);
                 open.truncated |= truncated;
                 None
             }
@@ -84,6 +85,29 @@ pub fn assemble_all(source: u16, text: &[u8]) -> Vec<LogEntry> {
     }
     entries.extend(assembler.finish());
     entries
+}
+
+/// Joins `raw` (read from byte offset `start`) into entries. When `start > 0`, leading
+/// lines that continue an entry whose first line lies before `start` are left for the next
+/// older read (unless no line of the chunk starts an entry); returns the entries and the
+/// offset of the first line used.
+pub fn assemble_from(source: u16, raw: &[RawLine], start: u64) -> (Vec<LogEntry>, u64) {
+    // A chunk without any entry start (a binary or foreign file) is shown as it is.
+    let skip = if start > 0 {
+        raw.iter()
+            .position(|l| matches!(parse_line(l), ParsedLine::Start(_)))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let skipped: u64 = raw[..skip].iter().map(|l| l.len() as u64 + 1).sum();
+    let mut assembler = EntryAssembler::new(source);
+    let mut entries: Vec<LogEntry> = raw[skip..]
+        .iter()
+        .filter_map(|line| assembler.push(line))
+        .collect();
+    entries.extend(assembler.finish());
+    (entries, start + skipped)
 }
 
 #[cfg(test)]
@@ -143,6 +167,19 @@ ValueError: ungültige Eingabe
         assert_eq!(entries[0].message, "  File \"x.py\", line 1, in f");
         assert_eq!(entries[0].continuation, ["KeyError: 'a'"]);
         assert_eq!(entries[1].seq, 1);
+    }
+
+    #[test]
+    fn start_up_entry_takes_its_next_line_as_message() {
+        let text = "2025-07-31 21:35:27,958 - INFO - \n=== ANWENDUNGSSTART ===\n\
+2025-07-31 21:35:28,000 - ERROR - \nTraceback (most recent call last):\nKeyError: 'a'\n";
+        let entries = assemble_all(0, text.as_bytes());
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].message, "=== ANWENDUNGSSTART ===");
+        assert!(entries[0].continuation.is_empty());
+        assert_eq!(entries[0].level, Some(Level::Info));
+        assert_eq!(entries[1].message, "");
+        assert_eq!(entries[1].continuation.len(), 2);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+pub use super::fields::{FieldValue, Fields};
+
 /// Longest line kept whole; longer lines are cut at a char boundary and marked.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
@@ -113,6 +115,9 @@ pub struct LogEntry {
     pub truncated: bool,
     /// Arrival order within its source (for a stable merge).
     pub seq: u64,
+    /// Structured fields of the message (a security event's dict), empty for most entries.
+    #[serde(skip_serializing_if = "Fields::is_empty")]
+    pub fields: Fields,
 }
 
 impl LogEntry {
@@ -128,6 +133,24 @@ impl LogEntry {
             format,
             truncated: false,
             seq: 0,
+            fields: Fields::default(),
+        }
+    }
+
+    /// Appends a line without a timestamp. The first such line of an entry whose message is
+    /// empty becomes its message (Scandy's start-up entry `INFO - ` + `=== ANWENDUNGSSTART ===`),
+    /// unless it opens a traceback (indented or `Traceback …`).
+    pub fn push_continuation(&mut self, text: String) {
+        let promotes = self.continuation.is_empty()
+            && self.format != LogFormat::Plain
+            && self.message.trim().is_empty()
+            && !text.trim().is_empty()
+            && !text.starts_with([' ', '\t'])
+            && !text.starts_with("Traceback (most recent call last)");
+        if promotes {
+            self.message = text;
+        } else {
+            self.continuation.push(text);
         }
     }
 
@@ -212,5 +235,26 @@ mod tests {
         assert!(e.is_multiline());
         assert_eq!(e.line_count(), 3);
         assert_eq!(e.full_text(), "Fehler: Ä\n  a\nb");
+    }
+
+    #[test]
+    fn first_line_after_an_empty_message_becomes_the_message() {
+        let mut start = LogEntry::new(LogFormat::ScandyApp, String::new());
+        start.push_continuation("=== ANWENDUNGSSTART ===".into());
+        start.push_continuation("second".into());
+        assert_eq!(start.message, "=== ANWENDUNGSSTART ===");
+        assert_eq!(start.continuation, ["second"]);
+        for opener in ["Traceback (most recent call last):", "  File \"x.py\"", ""] {
+            let mut e = LogEntry::new(LogFormat::ScandyApp, " ".into());
+            e.push_continuation(opener.into());
+            assert_eq!(
+                (e.message.as_str(), e.continuation.len()),
+                (" ", 1),
+                "{opener:?}"
+            );
+        }
+        let mut plain = LogEntry::new(LogFormat::Plain, String::new());
+        plain.push_continuation("x".into());
+        assert_eq!(plain.continuation, ["x"]);
     }
 }

@@ -8,6 +8,7 @@ use chrono::{FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
 use super::entry::{Level, LogEntry, LogFormat, MAX_LINE_BYTES, TRUNCATION_MARKER};
+use super::fields::message_fields;
 
 /// What one line turned out to be.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,6 +186,7 @@ fn scandy_entry(format: LogFormat, logger: Option<&str>, level: Level, message: 
     let mut entry = LogEntry::new(format, message.to_owned());
     entry.level = Some(level);
     entry.logger = logger.map(str::to_owned);
+    entry.fields = message_fields(message);
     entry
 }
 

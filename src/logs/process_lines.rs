@@ -208,10 +208,11 @@ impl ProcessAssembler {
             }
             None if text.is_empty() => None,
             _ => {
+                let level = plain_line_level(&text, line.level);
                 let mut plain = LogEntry::new(LogFormat::Plain, text);
                 plain.truncated = truncated;
                 plain.timestamp = line.timestamp;
-                plain.level = line.level;
+                plain.level = level;
                 plain.logger = line.logger;
                 self.open_entry(plain)
             }
@@ -237,6 +238,42 @@ impl ProcessAssembler {
         self.after_indented = false;
         self.open.replace(entry)
     }
+}
+
+/// Words that make a line without a level of its own an error (compared in lower case).
+const ERROR_WORDS: [&str; 4] = ["fehler", "error", "traceback", "no such file"];
+
+/// The level of a command line that carries no Scandy level (Scandy's `print` output, a
+/// missing `/usr/bin/mongodump`): a journal PRIORITY of warning or worse as it is; else
+/// gunicorn's own `[ERROR]`-style marker; else Error when the text speaks of one (`Fehler`,
+/// `Error`, `Traceback`, `No such file`) — stdout reaches the journal as PRIORITY 6
+/// whatever it says; else the priority.
+pub fn plain_line_level(text: &str, priority: Option<Level>) -> Option<Level> {
+    if priority.is_some_and(|p| p >= Level::Warning) {
+        return priority;
+    }
+    if let Some(marked) = bracketed_level(text) {
+        return Some(marked);
+    }
+    let lower = text.to_lowercase();
+    if ERROR_WORDS.iter().any(|word| lower.contains(word)) {
+        return Some(Level::Error);
+    }
+    priority
+}
+
+/// A level written in brackets near the start (`[2025-…] [1234] [ERROR] …`).
+fn bracketed_level(text: &str) -> Option<Level> {
+    let head = &text.as_bytes()[..text.len().min(80)];
+    memchr::memchr_iter(b'[', head).find_map(|open| {
+        let inner = &head[open + 1..];
+        let close = memchr::memchr(b']', inner)?;
+        let name = &inner[..close];
+        if !(4..=8).contains(&name.len()) || !name.iter().all(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        Level::parse(std::str::from_utf8(name).ok()?)
+    })
 }
 
 /// A line starting with a space or tab.
@@ -493,6 +530,57 @@ mod tests {
         let e = a.finish().expect("entry");
         assert_eq!((e.message.as_str(), e.continuation.len()), ("first", 1));
         assert_eq!(e.timestamp, None);
+    }
+
+    #[test]
+    fn lines_without_a_level_that_speak_of_errors_are_errors() {
+        let cases = [
+            (
+                "Fehler bei MongoDB-Initialisierung: timed out",
+                "6",
+                Some(Level::Error),
+            ),
+            (
+                "/bin/sh: 1: /usr/bin/mongodump: No such file or directory",
+                "6",
+                Some(Level::Error),
+            ),
+            (
+                "Traceback (most recent call last):",
+                "6",
+                Some(Level::Error),
+            ),
+            (
+                "pymongo.errors.ServerSelectionTimeoutError: x",
+                "6",
+                Some(Level::Error),
+            ),
+            ("✅ MongoDB-Verbindung hergestellt", "6", Some(Level::Info)),
+            (
+                "[2025-07-31 21:35:27 +0200] [7] [INFO] Booting worker with pid: 7 (error-free)",
+                "6",
+                Some(Level::Info),
+            ),
+            (
+                "[2025-07-31 21:35:27 +0200] [7] [CRITICAL] WORKER TIMEOUT (pid:8)",
+                "6",
+                Some(Level::Critical),
+            ),
+            ("Speicher knapp", "4", Some(Level::Warning)),
+            ("Fehler, aber nur eine Warnung", "4", Some(Level::Warning)),
+        ];
+        for (text, priority, want) in cases {
+            let mut a = ProcessAssembler::new(0);
+            assert!(a.push(journal(priority, 1, text)).is_none());
+            assert_eq!(a.finish().and_then(|e| e.level), want, "{text}");
+        }
+        assert_eq!(plain_line_level("Error: boom", None), Some(Level::Error));
+        assert_eq!(plain_line_level("alles gut", None), None);
+        let docker =
+            parse_docker_line(b"2025-07-31T19:35:27.958Z Fehler bei MongoDB-Initialisierung");
+        let mut a = ProcessAssembler::new(0);
+        assert!(a.push(docker).is_none());
+        assert_eq!(a.finish().and_then(|e| e.level), Some(Level::Error));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Which logs an install has: the files and globs of `[logs] files` (relative to the Scandy
-//! root), plus MongoDB's log when it exists. Rotations (`app.log.1`, `.gz`) are history of
-//! their file, not sources of their own.
+//! root), plus MongoDB's log when it exists. Rotations (`app.log.1`, `.gz`) a glob matches
+//! are history of their file, not sources of their own; a rotation named as a plain path is
+//! a source of its own.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,15 @@ pub struct LogSource {
     pub name: String,
     /// The file.
     pub path: PathBuf,
+}
+
+impl LogSource {
+    /// Whether the file is a rotation (`app.log.1`, `app.log.2.gz`): read, never followed.
+    pub fn is_rotation(&self) -> bool {
+        self.path
+            .file_name()
+            .is_some_and(|n| is_rotation(&n.to_string_lossy()))
+    }
 }
 
 /// A log read from a command: a systemd unit's journal or a docker container's output.
@@ -73,7 +83,8 @@ pub fn is_rotation(name: &str) -> bool {
 }
 
 /// The configured log files of `config` that exist now, in configuration order, without
-/// rotations and duplicates; MongoDB's log is added last when it exists and is readable.
+/// duplicates and without the rotations a glob matches (a rotation named as a plain path
+/// stays); MongoDB's log is added last when it exists and is readable.
 pub fn file_sources(config: &Config) -> Vec<LogSource> {
     let mut paths: Vec<PathBuf> = Vec::new();
     for pattern in &config.logs.files {
@@ -98,16 +109,24 @@ pub fn file_sources(config: &Config) -> Vec<LogSource> {
         .collect()
 }
 
-/// The existing files `pattern` names (a glob or a plain path), sorted, rotations left out.
+/// Whether a `[logs] files` pattern is a glob (not a plain path).
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// The existing files `pattern` names: a plain path as it is, a glob's matches sorted and
+/// without rotations.
 fn expand(pattern: &Path) -> Vec<PathBuf> {
     let text = pattern.to_string_lossy();
-    let mut found: Vec<PathBuf> = if text.contains(['*', '?', '[']) {
-        glob::glob(&text)
-            .map(|paths| paths.flatten().collect())
-            .unwrap_or_default()
-    } else {
-        vec![pattern.to_path_buf()]
-    };
+    if !is_glob(&text) {
+        return [pattern.to_path_buf()]
+            .into_iter()
+            .filter(|p| p.is_file())
+            .collect();
+    }
+    let mut found: Vec<PathBuf> = glob::glob(&text)
+        .map(|paths| paths.flatten().collect())
+        .unwrap_or_default();
     found.retain(|p| {
         p.is_file()
             && !p
@@ -160,6 +179,44 @@ mod tests {
         for name in ["app.log", "auto_backup.log", "mongod.log", "log.1x", "12"] {
             assert!(!is_rotation(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_rotation_named_as_a_plain_path_is_a_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app/logs")).unwrap();
+        for file in [
+            "app/logs/app.log",
+            "app/logs/app.log.1",
+            "app/logs/app.log.2.gz",
+        ] {
+            std::fs::write(root.join(file), "x\n").unwrap();
+        }
+        let mut config = Config::default();
+        config.scandy.root = root.to_path_buf();
+        config.logs.files = vec![
+            "app/logs/*.log*".into(),
+            "app/logs/app.log.1".into(),
+            "app/logs/app.log.2.gz".into(),
+            "app/logs/app.log.1".into(),
+            "app/logs/app.log.3".into(),
+        ];
+        let sources: Vec<LogSource> = file_sources(&config)
+            .into_iter()
+            .filter(|s| s.path.starts_with(root))
+            .collect();
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "app/logs/app.log",
+                "app/logs/app.log.1",
+                "app/logs/app.log.2.gz"
+            ]
+        );
+        let rotation: Vec<bool> = sources.iter().map(LogSource::is_rotation).collect();
+        assert_eq!(rotation, [false, true, true]);
     }
 
     #[test]

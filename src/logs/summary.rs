@@ -1,4 +1,5 @@
-//! The monthly "Fehleranalyse": recurring errors grouped by message shape, errors per minute.
+//! The monthly "Fehleranalyse": recurring errors grouped by message shape (security events
+//! by event type), errors per minute; a record Scandy wrote twice counts once.
 
 use std::collections::HashMap;
 
@@ -6,6 +7,8 @@ use chrono::{NaiveDateTime, TimeDelta, Timelike};
 use serde::Serialize;
 
 use super::entry::{Level, LogEntry};
+use super::fields::{SECURITY_EVENT, event_label};
+use super::repeats::without_repeats;
 
 /// Separates a multi-line entry's message shape from its last line's (the exception) shape.
 const LAST_LINE_JOINER: &str = " ⏎ ";
@@ -200,8 +203,12 @@ fn ipv4_len(b: &[u8]) -> Option<usize> {
     (!next_is_word && !next_is_part).then_some(j)
 }
 
-/// The shape an entry is grouped by: its message's, plus its last line's for a traceback.
+/// The shape an entry is grouped by: a Scandy event's label (`SECURITY_EVENT: login_failed`),
+/// else its message's shape, plus its last line's for a traceback.
 fn entry_shape(e: &LogEntry) -> String {
+    if let Some(label) = event_label(&e.message, &e.fields) {
+        return label;
+    }
     let mut shape = message_shape(&e.message);
     if let Some(last) = e.continuation.iter().rev().find(|l| !l.trim().is_empty()) {
         shape.push_str(LAST_LINE_JOINER);
@@ -259,17 +266,29 @@ impl ErrorGroup {
     }
 }
 
+/// The level an entry is held against the summary's threshold with: a security event
+/// (`SECURITY_EVENT: …`, which Scandy writes as WARNING — a failed login) counts as an error.
+fn summary_level(e: &LogEntry, level: Level) -> Level {
+    if level == Level::Warning && e.message.starts_with(SECURITY_EVENT) {
+        Level::Error
+    } else {
+        level
+    }
+}
+
 /// Groups entries at or above `min_level` by shape, most frequent first (ties: most recent
-/// last-seen first, then shape), at most `limit` groups. Entries without a level count as Info.
+/// last-seen first, then shape), at most `limit` groups. Entries without a level count as
+/// Info; a security event at WARNING counts as an error; a repeat (see
+/// [`super::repeats`]) is left out.
 pub fn error_groups<'a>(
     entries: impl IntoIterator<Item = &'a LogEntry>,
     min_level: Level,
     limit: usize,
 ) -> Vec<ErrorGroup> {
     let mut groups: HashMap<String, ErrorGroup> = HashMap::new();
-    for e in entries {
+    for e in without_repeats(entries) {
         let level = e.level.unwrap_or(Level::Info);
-        if level < min_level {
+        if summary_level(e, level) < min_level {
             continue;
         }
         let shape = entry_shape(e);
@@ -292,7 +311,8 @@ pub fn error_groups<'a>(
 }
 
 /// Errors (level >= Error) per calendar minute for the last `minutes` minutes up to the minute
-/// holding `now` (index 0 = oldest, last index = `now`'s minute), for a sparkline.
+/// holding `now` (index 0 = oldest, last index = `now`'s minute), for a sparkline; a repeat
+/// (see [`super::repeats`]) is left out.
 pub fn errors_per_minute<'a>(
     entries: impl IntoIterator<Item = &'a LogEntry>,
     now: NaiveDateTime,
@@ -302,7 +322,7 @@ pub fn errors_per_minute<'a>(
     let Some((start, end)) = minute_window(now, minutes) else {
         return buckets;
     };
-    for e in entries {
+    for e in without_repeats(entries) {
         let (Some(t), Some(level)) = (e.timestamp, e.level) else {
             continue;
         };
@@ -442,6 +462,48 @@ mod tests {
                 ("Exception on /tools/<n> [GET] ⏎ ValueError: bad <n>", 1)
             ]
         );
+    }
+
+    #[test]
+    fn doubled_records_count_once() {
+        let text = "\
+2025-07-31 10:00:01,000 - ERROR - Fehler beim Laden 5
+2025-07-31 10:00:01,000 - ERROR - Fehler beim Laden 5
+2025-07-31 10:00:02,000 - ERROR - Fehler beim Laden 6
+2025-07-31 10:01:02,000 - ERROR - Fehler beim Laden 7
+2025-07-31 10:01:02,000 - ERROR - Fehler beim Laden 7
+";
+        let entries = crate::logs::assemble::assemble_all(0, text.as_bytes());
+        let groups = error_groups(&entries, Level::Error, 10);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].count, 3);
+        let now = at("2025-07-31 10:01:30.000");
+        assert_eq!(errors_per_minute(&entries, now, 2), [2, 1]);
+    }
+
+    #[test]
+    fn security_events_group_by_event_type() {
+        let text = "\
+2026-12-02 05:10:06,526 - scandy.security - WARNING - SECURITY_EVENT: {'event_type': 'login_failed', 'user': 'admin', 'ip': '127.0.0.1'}
+2026-12-02 05:10:09,001 - scandy.security - WARNING - SECURITY_EVENT: {'event_type': 'login_failed', 'user': 'max', 'ip': '10.0.0.9'}
+2026-12-02 05:11:00,000 - scandy.security - INFO - SECURITY_EVENT: {'event_type': 'login_success', 'user': 'admin', 'ip': '127.0.0.1'}
+2026-12-02 05:12:00,000 - scandy.security - CRITICAL - SECURITY_EVENT: {'event_type': 'brute_force', 'ip': '10.0.0.9'}
+2026-12-02 05:13:00,000 - scandy.security - WARNING - Ungewöhnliche Anfrage
+";
+        let entries = crate::logs::assemble::assemble_all(1, text.as_bytes());
+        let groups = error_groups(&entries, Level::Error, 10);
+        let summary: Vec<_> = groups
+            .iter()
+            .map(|g| (g.shape.as_str(), g.count, g.level))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("SECURITY_EVENT: login_failed", 2, Level::Warning),
+                ("SECURITY_EVENT: brute_force", 1, Level::Critical),
+            ]
+        );
+        assert!(groups[0].example.contains("'user': 'max'"));
     }
 
     #[test]

@@ -10,13 +10,14 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::assemble::EntryAssembler;
+pub use super::assemble::assemble_from;
 use super::entry::LogEntry;
 use super::filter::merge_by_time;
-use super::history::{read_rotation, rotations};
+use super::history::{OlderEntries, newest_lines};
 use super::parse::{ParsedLine, parse_line};
 use super::process::{ProcessAssembler, ProcessTail};
 use super::sources::{CommandSource, LogSource};
-use super::tail::{ChangeSignal, FileTail, RawLine, read_last_lines, read_lines_before};
+use super::tail::{ChangeSignal, FileTail};
 
 /// How often files are checked when no filesystem event arrives.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -84,24 +85,15 @@ impl Default for WatchSizes {
     }
 }
 
-/// Where the next older entries of one source come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum History {
-    /// Lines before `before` in `path`.
-    InFile { path: PathBuf, before: u64 },
-    /// The rotation number `index` of the live file (0 = `.1`).
-    Rotation { index: usize },
-    /// Nothing older exists.
-    Exhausted,
-}
-
 /// One followed file.
 struct Followed {
     source: LogSource,
     tail: FileTail,
+    /// Whether new lines are read: a rotation listed as a source of its own is not written
+    /// to (and following its name would read the next rotation's content as new).
+    follows: bool,
     assembler: EntryAssembler,
-    history: History,
-    rotations: Vec<PathBuf>,
+    history: OlderEntries,
     /// The newest entry was reported while the file was quiet; continuation lines that
     /// follow belong to it.
     open_tail: bool,
@@ -283,27 +275,26 @@ fn open_all(sources: Vec<LogSource>, lines: usize) -> (Vec<Followed>, Loaded) {
     let mut per_source = Vec::new();
     let mut problems = Vec::new();
     let mut followed = Vec::new();
+    let paths: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
     for source in sources {
         // The follower starts first, so nothing written while the history is read is lost.
         let tail = FileTail::at_end(&source.path);
-        let (entries, history) = match read_last_lines(&source.path, lines) {
+        let (entries, history) = match newest_lines(&source.path, lines) {
             Ok((raw, start)) => {
                 let (entries, first) = assemble_from(source.id, &raw, start);
-                let history = History::InFile {
-                    path: source.path.clone(),
-                    before: first,
-                };
+                let history = OlderEntries::before(source.id, &source.path, first, &paths);
                 (entries, history)
             }
             Err(err) => {
                 problems.push((source.id, format!("{}: {err}", source.path.display())));
-                (Vec::new(), History::Rotation { index: 0 })
+                let history = OlderEntries::rotations_of(source.id, &source.path, &paths);
+                (Vec::new(), history)
             }
         };
         per_source.push(entries);
         followed.push(Followed {
             open_tail: false,
-            rotations: rotations(&source.path),
+            follows: !source.is_rotation(),
             assembler: EntryAssembler::new(source.id),
             tail,
             history,
@@ -313,35 +304,12 @@ fn open_all(sources: Vec<LogSource>, lines: usize) -> (Vec<Followed>, Loaded) {
     (followed, (merge_by_time(per_source), problems))
 }
 
-/// Joins `raw` (read from byte offset `start`) into entries. When `start > 0`, leading
-/// lines that continue an entry whose first line lies before `start` are left for the next
-/// older read (unless no line of the chunk starts an entry); returns the entries and the
-/// offset of the first line used.
-pub fn assemble_from(source: u16, raw: &[RawLine], start: u64) -> (Vec<LogEntry>, u64) {
-    // A chunk without any entry start (a binary or foreign file) is shown as it is.
-    let skip = if start > 0 {
-        raw.iter()
-            .position(|l| matches!(parse_line(l), ParsedLine::Start(_)))
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let skipped: u64 = raw[..skip].iter().map(|l| l.len() as u64 + 1).sum();
-    let mut assembler = EntryAssembler::new(source);
-    let mut entries: Vec<LogEntry> = raw[skip..]
-        .iter()
-        .filter_map(|line| assembler.push(line))
-        .collect();
-    entries.extend(assembler.finish());
-    (entries, start + skipped)
-}
-
 /// Reads what every file got since the last poll. A quiet file's open entry is reported
 /// at once; continuation lines arriving later are reported as [`LogEvent::Continued`].
 fn poll_all(followed: &mut [Followed]) -> Polled {
     let mut polled = Polled::default();
     let mut per_source = Vec::new();
-    for f in followed.iter_mut() {
+    for f in followed.iter_mut().filter(|f| f.follows) {
         let lines = match f.tail.poll() {
             Ok(lines) => lines,
             Err(err) => {
@@ -387,65 +355,11 @@ fn poll_all(followed: &mut [Followed]) -> Polled {
 fn read_older(followed: &mut [Followed], lines: usize) -> LogEvent {
     let mut per_source = Vec::new();
     for f in followed.iter_mut() {
-        per_source.push(older_of(f, lines));
+        per_source.push(f.history.read(lines));
     }
-    let more = followed.iter().any(|f| f.history != History::Exhausted);
+    let more = followed.iter().any(|f| !f.history.is_exhausted());
     LogEvent::Older {
         entries: merge_by_time(per_source),
         more,
-    }
-}
-
-fn older_of(f: &mut Followed, lines: usize) -> Vec<LogEntry> {
-    loop {
-        match f.history.clone() {
-            History::Exhausted => return Vec::new(),
-            History::InFile { before: 0, .. } => {
-                let next = match &f.history {
-                    History::InFile { path, .. } => f
-                        .rotations
-                        .iter()
-                        .position(|r| r == path)
-                        .map_or(0, |i| i + 1),
-                    _ => 0,
-                };
-                f.history = History::Rotation { index: next };
-            }
-            History::InFile { path, before } => {
-                let Ok((raw, start)) = read_lines_before(&path, before, lines) else {
-                    f.history = History::InFile { path, before: 0 };
-                    continue;
-                };
-                let (entries, first) = assemble_from(f.source.id, &raw, start);
-                let first = if first >= before { 0 } else { first };
-                f.history = History::InFile {
-                    path,
-                    before: first,
-                };
-                if !entries.is_empty() {
-                    return entries;
-                }
-            }
-            History::Rotation { index } => {
-                let Some(rotation) = f.rotations.get(index).cloned() else {
-                    f.history = History::Exhausted;
-                    return Vec::new();
-                };
-                if rotation.extension().is_some_and(|e| e == "gz") {
-                    f.history = History::Rotation { index: index + 1 };
-                    let raw = read_rotation(&rotation, lines.max(1) * 20).unwrap_or_default();
-                    let (entries, _) = assemble_from(f.source.id, &raw, 0);
-                    if !entries.is_empty() {
-                        return entries;
-                    }
-                } else {
-                    let before = std::fs::metadata(&rotation).map_or(0, |m| m.len());
-                    f.history = History::InFile {
-                        path: rotation,
-                        before,
-                    };
-                }
-            }
-        }
     }
 }

@@ -12,11 +12,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use self::view::{LogsView, PromptKind};
 use crate::i18n::{Lang, Msg};
-use crate::logs::entry::Level;
+use crate::logs::entry::{Fields, Level};
 use crate::sanitize::escape_controls;
 use crate::ui::state::State;
 use crate::ui::theme;
-use crate::ui::widgets::table::truncate;
+use crate::ui::widgets::table::{text_width, truncate};
 
 /// Lines above the entry list.
 pub const HEADER_LINES: u16 = 2;
@@ -162,6 +162,10 @@ fn draw_detail(frame: &mut Frame, area: Rect, view: &LogsView, lang: Lang) {
     let entry = &stored.entry;
     let width = usize::from(inner.width.max(1));
     let budget = width * usize::from(DETAIL_LINES) * 4;
+    let mut lines = Vec::new();
+    if !entry.fields.is_empty() {
+        lines.push(fields_line(&entry.fields, width));
+    }
     let mut text = truncate(&escape_controls(&entry.message), budget);
     if entry.is_multiline() && !stored.expanded {
         text.push_str(&format!(
@@ -169,11 +173,31 @@ fn draw_detail(frame: &mut Frame, area: Rect, view: &LogsView, lang: Lang) {
             Msg::LogsMoreLines.fill(lang, &[&entry.continuation.len().to_string()])
         ));
     }
-    let style = level_style(entry.level);
-    frame.render_widget(
-        Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: false }),
-        inner,
-    );
+    lines.push(Line::styled(text, level_style(entry.level)));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// A security event's or user action's fields, cut to one row of `width` cells:
+/// `event_type login_failed · user admin · ip 127.0.0.1`.
+fn fields_line(fields: &Fields, width: usize) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (i, (key, value)) in fields.iter().enumerate() {
+        let key = format!(
+            "{}{} ",
+            if i == 0 { "" } else { " · " },
+            escape_controls(key)
+        );
+        let room = width.saturating_sub(used + text_width(&key));
+        if room == 0 {
+            break;
+        }
+        let value = truncate(&escape_controls(&value.to_string()), room);
+        used += text_width(&key) + text_width(&value);
+        spans.push(Span::styled(key, theme::muted()));
+        spans.push(Span::styled(value, theme::label()));
+    }
+    Line::from(spans)
 }
 
 /// The style of an entry of `level`.

@@ -337,7 +337,9 @@ impl LogsView {
             .rev()
             .find(|e| e.entry.source == source)
         {
-            stored.entry.continuation.extend(lines);
+            for line in lines {
+                stored.entry.push_continuation(line);
+            }
         }
     }
 
