@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use pty_support::PtySession;
-use real_install_support::{ROOT_PASSWORD, RealInstall, free_port, most_in_window};
+use real_install_support::{ROOT_PASSWORD, RealInstall, free_port, most_in_window, production_log};
 use serde_json::Value;
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -314,4 +314,36 @@ fn a_stopped_app_is_down_from_the_port_check() {
     assert_eq!(report["health"]["detail"], "connection refused");
     let ids = alert_ids(&report);
     assert!(ids.contains(&"health"), "{ids:?}");
+}
+
+/// `logs --count` on the real layout reads `app/logs/app.log.1` (Scandy's repository log)
+/// with the live `app.log`, and counts each doubled request line once.
+#[test]
+fn logs_count_reads_the_shipped_rotation_and_counts_doubled_requests_once() {
+    let install = RealInstall::start("200 per day; 50 per hour", false);
+    let root = install.root.to_str().unwrap();
+    let count = |args: &[&str]| {
+        let mut all = vec!["--root", root, "logs", "--count"];
+        all.extend_from_slice(args);
+        let output = install.scandyctl(&all).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(
+            !String::from_utf8_lossy(&output.stderr).contains("Docker"),
+            "{output:?}"
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let (log, _, errors) = production_log();
+    let requests = log
+        .lines()
+        .filter(|l| l.contains("Request: GET http://192.168.178.56"))
+        .count() as u64;
+    assert_eq!(count(&["--level", "error"]), errors as u64);
+    assert_eq!(
+        count(&["--grep", "192\\.168\\.178\\.56:5000/workers"]),
+        requests / 2
+    );
 }
