@@ -95,7 +95,12 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let (tx, mut rx) = unbounded_channel::<Action>();
     let wake = Arc::new(Notify::new());
     let rescan = Arc::new(Notify::new());
-    let jobs_dir = crate::jobs::detached::jobs_dir();
+    // The demo sandbox keeps its jobs to itself: they must not turn up in a real console.
+    let jobs_dir = if ctx.install.root_source == crate::config::ValueSource::Demo {
+        ctx.install.root.join(".scandyctl-state/jobs")
+    } else {
+        crate::jobs::detached::jobs_dir()
+    };
     let launcher = Launcher::for_this_binary(jobs_dir.clone()).map_err(|err| format!("{err:#}"));
     let mut runner = JobRunner::new(ctx.config.clone(), tx.clone(), launcher);
     let (log_requests, log_request_rx) = unbounded_channel::<LogRequest>();
