@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod detached;
+pub mod file_records;
 pub mod job_file;
 pub mod launch;
 pub mod record;

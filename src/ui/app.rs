@@ -102,7 +102,7 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
         crate::jobs::detached::jobs_dir()
     };
     let launcher = Launcher::for_this_binary(jobs_dir.clone()).map_err(|err| format!("{err:#}"));
-    let mut runner = JobRunner::new(ctx.config.clone(), tx.clone(), launcher);
+    let mut runner = JobRunner::new(ctx.config.clone(), tx.clone(), jobs_dir.clone(), launcher);
     let (log_requests, log_request_rx) = unbounded_channel::<LogRequest>();
     let refresh_database = Arc::new(Notify::new());
     let database_visible = Arc::new(AtomicBool::new(false));

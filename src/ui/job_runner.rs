@@ -5,6 +5,7 @@
 //! the pure state.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,14 +34,16 @@ pub struct JobRunner {
     tx: UnboundedSender<Action>,
     running: HashMap<JobId, (CancellationToken, JoinHandle<()>)>,
     launcher: Result<Launcher, String>,
+    jobs_dir: PathBuf,
 }
 
 impl JobRunner {
-    /// A runner that reports to `tx` and starts detached workers with `launcher` (or, when
-    /// there is none, says why and runs every job here).
+    /// A runner that reports to `tx`, follows the detached jobs of `jobs_dir` and starts
+    /// workers with `launcher` (or, when there is none, says why and runs every job here).
     pub fn new(
         config: Arc<Config>,
         tx: UnboundedSender<Action>,
+        jobs_dir: PathBuf,
         launcher: Result<Launcher, String>,
     ) -> JobRunner {
         JobRunner {
@@ -48,6 +51,7 @@ impl JobRunner {
             tx,
             running: HashMap::new(),
             launcher,
+            jobs_dir,
         }
     }
 
@@ -92,10 +96,7 @@ impl JobRunner {
     /// Asks the detached worker of job `id` (job file `key`) to cancel; a failure to reach
     /// it comes back as a note on the job.
     pub fn cancel_worker(&self, id: JobId, key: String) {
-        let Ok(launcher) = &self.launcher else {
-            return;
-        };
-        let path = job_path(&launcher.dir, &key);
+        let path = job_path(&self.jobs_dir, &key);
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             if let Err(err) = request_cancel(&path) {
@@ -109,10 +110,7 @@ impl JobRunner {
 
     /// Removes the job files of finished detached jobs.
     pub fn dismiss(&self, keys: Vec<String>) {
-        let Ok(launcher) = &self.launcher else {
-            return;
-        };
-        let dir = launcher.dir.clone();
+        let dir = self.jobs_dir.clone();
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             if let Err(err) = dismiss(&dir, &keys) {
