@@ -162,6 +162,14 @@ pub enum Command {
         #[arg(long, requires = "once")]
         json: bool,
     },
+    /// Runs one job for the console in the background (started by the console, which hands
+    /// over its configuration on stdin).
+    #[command(name = "job-worker", hide = true)]
+    JobWorker {
+        /// The job file in the state directory.
+        #[arg(long, value_name = "FILE")]
+        job: PathBuf,
+    },
 }
 
 /// Flags of `scandyctl notify`.

@@ -243,6 +243,12 @@ catalog! {
     HelpExport => "export the selected set to a file …", "gewählten Satz in eine Datei exportieren …";
     HelpPrune => "prune by the retention rules (preview first)", "nach Aufbewahrungsregeln aufräumen (erst Vorschau)";
     HelpCancelJob => "cancel the running job", "laufenden Auftrag abbrechen";
+    HelpDismissJobs => "dismiss the finished jobs (and their job files)", "erledigte Aufträge entfernen (samt Auftragsdateien)";
+    JobsHintsBackups => "c cancel · d dismiss finished", "c abbrechen · d Erledigte entfernen";
+    JobInConsole => "runs inside this console (no background worker: {}); quitting cancels it", "läuft in dieser Konsole (kein Hintergrundprozess: {}); Beenden bricht ihn ab";
+    JobInterrupted => "interrupted — its worker process ended without an outcome", "unterbrochen — sein Hintergrundprozess endete ohne Ergebnis";
+    JobLog => "log: {}", "Protokoll: {}";
+    JobsRunOn => "{} job(s) keep running in the background; start scandyctl again to follow them.", "{} Auftrag/Aufträge laufen im Hintergrund weiter; scandyctl erneut starten, um sie zu verfolgen.";
     JobsTitle => "Jobs: {} running of {}", "Aufträge: {} laufend von {}";
     JobsHints => "c cancel", "c abbrechen";
     JobBackup => "backup (full)", "Sicherung (voll)";

@@ -442,3 +442,183 @@ fn export_dialog_offers_a_path_and_resolves_relative_ones() {
         other => panic!("export not started: {other:?}"),
     }
 }
+
+fn worker(key: &str) -> scandyctl::jobs::WorkerRef {
+    scandyctl::jobs::WorkerRef {
+        key: key.into(),
+        pid: 4242,
+        host: "scandy-lxc".into(),
+        log: format!("/var/lib/scandyctl/jobs/{key}.log").into(),
+    }
+}
+
+fn report(
+    key: &str,
+    spec: JobSpec,
+    started: std::time::Instant,
+    status: JobStatus,
+) -> scandyctl::jobs::watch::WorkerReport {
+    scandyctl::jobs::watch::WorkerReport {
+        worker: worker(key),
+        spec,
+        started,
+        progress: None,
+        cancel_requested: false,
+        messages: Vec::new(),
+        finished: (status != JobStatus::Running).then_some(started + Duration::from_secs(5)),
+        status,
+    }
+}
+
+#[test]
+fn detached_jobs_follow_their_job_files_and_outlive_the_console() {
+    use scandyctl::jobs::watch::WorkerEvent;
+    let mut state = on_backups(Lang::En);
+    let t0 = state.now;
+    // This console's backup goes to a worker.
+    update(&mut state, key('b'));
+    update(
+        &mut state,
+        Action::JobDetached {
+            id: 1,
+            worker: worker("k-backup"),
+        },
+    );
+    // Another console's deep verify, and a quick one whose worker died, turn up from their files.
+    let mut verify = report(
+        "k-verify",
+        JobSpec::Verify {
+            id: "scandy-20261126T020000Z-full".into(),
+            level: VerifyLevel::Deep,
+        },
+        t0,
+        JobStatus::Running,
+    );
+    verify.progress = Some((progress(Stage::Verify, 1, 2, 0), t0));
+    update(
+        &mut state,
+        Action::Worker(WorkerEvent::Report(Box::new(verify.clone()))),
+    );
+    let died = report(
+        "k-died",
+        JobSpec::Verify {
+            id: "scandy-20261125T020000Z-full".into(),
+            level: VerifyLevel::Quick,
+        },
+        t0,
+        JobStatus::Interrupted(
+            "the worker process (pid 4242) ended without writing an outcome".into(),
+        ),
+    );
+    let commands = update(
+        &mut state,
+        Action::Worker(WorkerEvent::Report(Box::new(died))),
+    );
+    assert_eq!(
+        commands,
+        vec![Command::RescanBackups],
+        "an ended job rereads the sets"
+    );
+    assert_eq!(state.jobs.len(), 3);
+    assert_eq!(state.jobs[1].id, 2, "found jobs get the next numbers");
+    // The backup's own file reports progress, then the end.
+    let mut backup = report("k-backup", JobSpec::Backup, t0, JobStatus::Running);
+    backup.progress = Some((progress(Stage::Database, 400, 1000, 0), t0));
+    backup.messages = vec!["a note from the worker".into()];
+    update(
+        &mut state,
+        Action::Worker(WorkerEvent::Report(Box::new(backup.clone()))),
+    );
+    update(
+        &mut state,
+        Action::Worker(WorkerEvent::Report(Box::new(backup.clone()))),
+    );
+    assert_eq!(state.jobs.len(), 3, "the backup is matched by its key");
+    assert_eq!(
+        state.jobs[0].messages,
+        vec!["a note from the worker"],
+        "notes once"
+    );
+    assert_eq!(state.jobs[0].progress.unwrap().items, 400);
+    update(&mut state, Action::Tick(t0 + Duration::from_secs(4)));
+    let screen = render(&state);
+    assert!(screen.contains("✗ #3 verify (quick)"), "{screen}");
+    assert!(screen.contains("interrupted"), "{screen}");
+    assert!(
+        screen.contains("/var/lib/scandyctl/jobs/k-died.log"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("jobs_detached_en", screen);
+
+    // Quitting does not ask: every running job is detached.
+    update(&mut state, key('q'));
+    assert!(state.quit && state.dialog.is_none());
+    state.quit = false;
+
+    // Cancel goes to the worker of the newest running job.
+    update(&mut state, key('c'));
+    assert!(matches!(state.dialog, Some(Dialog::CancelJob { id: 2 })));
+    assert_eq!(
+        update(&mut state, key('y')),
+        vec![Command::CancelWorker {
+            id: 2,
+            key: "k-verify".into()
+        }]
+    );
+    update(
+        &mut state,
+        Action::JobMessage {
+            id: 2,
+            text: "cannot cancel: the job runs on another-host (pid 1); cancel it there".into(),
+        },
+    );
+    assert!(render(&state).contains("cancel it there"));
+
+    // The backup ends; dismissing removes the finished jobs and their files.
+    backup.status = JobStatus::Succeeded(scandyctl::jobs::JobResult::Backup {
+        id: "scandy-20261127T020000Z-full".into(),
+        notes: Vec::new(),
+    });
+    backup.finished = Some(t0 + Duration::from_secs(9));
+    update(
+        &mut state,
+        Action::Worker(WorkerEvent::Report(Box::new(backup))),
+    );
+    assert!(!state.jobs[0].is_running());
+    assert_eq!(
+        state.jobs[0].elapsed(t0 + Duration::from_secs(60)),
+        Duration::from_secs(9)
+    );
+    let commands = update(&mut state, key('d'));
+    assert_eq!(
+        commands,
+        vec![Command::DismissJobs(vec![
+            "k-backup".into(),
+            "k-died".into()
+        ])]
+    );
+    assert_eq!(state.jobs.len(), 1, "the running verify stays");
+    // Another console dismissed it too: a removed file of a running job changes nothing.
+    update(
+        &mut state,
+        Action::Worker(WorkerEvent::Gone("k-verify".into())),
+    );
+    assert_eq!(state.jobs.len(), 1);
+}
+
+#[test]
+fn a_job_whose_worker_cannot_start_runs_in_the_console_and_says_so() {
+    let mut state = on_backups(Lang::En);
+    update(&mut state, key('b'));
+    update(
+        &mut state,
+        Action::JobInConsole {
+            id: 1,
+            reason: "cannot create the state directory /var/lib/scandyctl: read-only".into(),
+        },
+    );
+    let screen = render(&state);
+    assert!(screen.contains("runs inside this console"), "{screen}");
+    update(&mut state, key('q'));
+    assert!(!state.quit, "quitting would cancel it: asks first");
+}

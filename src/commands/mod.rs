@@ -9,6 +9,7 @@ pub mod db_maint_cmd;
 pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
+pub mod job_worker_cmd;
 pub mod logs_cmd;
 pub mod notify_cmd;
 pub mod progress_line;
@@ -52,6 +53,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             }
         },
         Command::Watch { once, json } => watch_cmd::run(&cli.global, once, json).await,
+        Command::JobWorker { job } => job_worker_cmd::run(&job).await,
         Command::Db(args) => match args.command {
             DbCommand::Stats { json } => db_cmd::run_stats(&cli.global, json).await,
             DbCommand::Indexes {

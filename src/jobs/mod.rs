@@ -2,8 +2,14 @@
 //! export, prune), their progress, throughput, ETA and outcome. No terminal code here.
 
 pub mod db;
+pub mod detached;
+pub mod file_records;
+pub mod job_file;
+pub mod launch;
 pub mod record;
 pub mod run;
+pub mod watch;
+pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,6 +20,7 @@ use crate::backup::verify::{Finding, VerifyLevel};
 
 pub use db::{DbOutcome, DbTask};
 
+pub use detached::WorkerRef;
 pub use record::{JobRecord, JobStatus};
 
 /// Number of a job within one console session (1, 2, …).

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::detached::WorkerRef;
+use super::watch::WorkerReport;
 use super::{DbTask, JobId, JobResult, JobSpec};
 use crate::backup::progress::{Progress, Stage};
 
@@ -16,6 +18,8 @@ pub enum JobStatus {
     Failed(String),
     /// Cancelled by the user; nothing half-done was kept.
     Cancelled,
+    /// Its detached worker ended without an outcome (killed, crashed); why, if known.
+    Interrupted(String),
 }
 
 /// One job as the console tracks it.
@@ -39,6 +43,10 @@ pub struct JobRecord {
     pub messages: Vec<String>,
     /// Where it stands.
     pub status: JobStatus,
+    /// The detached worker running it (`None`: it runs inside this console).
+    pub worker: Option<WorkerRef>,
+    /// How many of the worker's messages are in `messages` already.
+    worker_messages: usize,
 }
 
 impl JobRecord {
@@ -54,7 +62,46 @@ impl JobRecord {
             cancel_requested: false,
             messages: Vec::new(),
             status: JobStatus::Running,
+            worker: None,
+            worker_messages: 0,
         }
+    }
+
+    /// A job first seen in its job file (started by another console, or before this one).
+    pub fn from_report(id: JobId, report: &WorkerReport) -> JobRecord {
+        let mut job = JobRecord::new(id, report.spec.clone(), report.started);
+        job.worker = Some(report.worker.clone());
+        job.apply_report(report);
+        job
+    }
+
+    /// Takes over what the job file says (progress with its stage's start, an accepted
+    /// cancel, new messages, the end); returns whether the job ended with this report.
+    pub fn apply_report(&mut self, report: &WorkerReport) -> bool {
+        if !self.is_running() {
+            return false;
+        }
+        if let Some((progress, since)) = report.progress {
+            if self.stage_start.map(|(stage, _)| stage) != Some(progress.stage) {
+                self.stage_start = Some((progress.stage, since));
+            }
+            self.progress = Some(progress);
+        }
+        self.cancel_requested |= report.cancel_requested;
+        self.messages
+            .extend(report.messages.iter().skip(self.worker_messages).cloned());
+        self.worker_messages = self.worker_messages.max(report.messages.len());
+        if report.status == JobStatus::Running {
+            return false;
+        }
+        let at = report.finished.unwrap_or(report.started);
+        self.finish(report.status.clone(), at);
+        true
+    }
+
+    /// Whether the job runs in a detached worker (it outlives this console).
+    pub fn is_detached(&self) -> bool {
+        self.worker.is_some()
     }
 
     /// Whether the job is still running.

@@ -13,7 +13,8 @@ use crate::backup::progress::Progress;
 use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::snapshot::BackupsSnapshot;
 use crate::backup::verify::VerifyLevel;
-use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
+use crate::jobs::watch::WorkerEvent;
+use crate::jobs::{JobId, JobSpec, JobStatus, Shared, WorkerRef};
 use crate::logs::watch::LogEvent;
 use crate::mongo::health::CheckResult;
 use crate::mongo::probe::ConnectionState;
@@ -75,6 +76,29 @@ pub enum Action {
         /// When.
         at: Instant,
     },
+    /// Job `id` was handed to a detached worker (it outlives this console).
+    JobDetached {
+        /// Which job.
+        id: JobId,
+        /// Its worker.
+        worker: WorkerRef,
+    },
+    /// No detached worker could be started: job `id` runs inside this console.
+    JobInConsole {
+        /// Which job.
+        id: JobId,
+        /// Why it could not be detached.
+        reason: String,
+    },
+    /// A note for job `id` (e.g. why a cancel could not be sent).
+    JobMessage {
+        /// Which job.
+        id: JobId,
+        /// The note.
+        text: String,
+    },
+    /// The jobs directory reported a detached job (this console's or another's).
+    Worker(WorkerEvent),
     /// The dry-run plan of a restore is ready (or could not be made).
     RestorePlanned {
         /// The request it was made for.
@@ -135,6 +159,8 @@ pub enum JobAction {
     Prune,
     /// Cancel the newest running job (after a confirmation).
     Cancel,
+    /// Remove the finished jobs from the list (and their job files).
+    Dismiss,
 }
 
 /// The keys of the System tab.
@@ -183,8 +209,17 @@ pub enum Command {
         /// What it does.
         spec: JobSpec,
     },
-    /// Cancel a running job.
+    /// Cancel a running job of this console.
     CancelJob(JobId),
+    /// Ask a detached worker to cancel its job.
+    CancelWorker {
+        /// The job in the list.
+        id: JobId,
+        /// Its job file's key.
+        key: String,
+    },
+    /// Remove the job files of these finished detached jobs.
+    DismissJobs(Vec<String>),
     /// Work out a restore plan (dry run) for the restore dialog.
     PlanRestore(Shared<RestoreRequest>),
     /// Sample the database for the Database tab now.

@@ -25,6 +25,8 @@ use crate::alerts::{AlertEngine, load_rules};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
+use crate::jobs::launch::Launcher;
+use crate::jobs::watch::watch_jobs;
 use crate::logs::sources::{command_sources, file_sources};
 use crate::logs::watch::{LogRequest, WatchSizes, watch_logs};
 use crate::mongo::monitor::{MonitorSettings, run_monitor};
@@ -93,7 +95,14 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let (tx, mut rx) = unbounded_channel::<Action>();
     let wake = Arc::new(Notify::new());
     let rescan = Arc::new(Notify::new());
-    let mut runner = JobRunner::new(ctx.config.clone(), tx.clone());
+    // The demo sandbox keeps its jobs to itself: they must not turn up in a real console.
+    let jobs_dir = if ctx.install.root_source == crate::config::ValueSource::Demo {
+        ctx.install.root.join(".scandyctl-state/jobs")
+    } else {
+        crate::jobs::detached::jobs_dir()
+    };
+    let launcher = Launcher::for_this_binary(jobs_dir.clone()).map_err(|err| format!("{err:#}"));
+    let mut runner = JobRunner::new(ctx.config.clone(), tx.clone(), jobs_dir.clone(), launcher);
     let (log_requests, log_request_rx) = unbounded_channel::<LogRequest>();
     let refresh_database = Arc::new(Notify::new());
     let database_visible = Arc::new(AtomicBool::new(false));
@@ -165,6 +174,15 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             ),
         ),
     ];
+    tasks.push(spawn_supervised("job watcher", tx.clone(), {
+        let tx = tx.clone();
+        watch_jobs(
+            jobs_dir,
+            Arc::new(move |event| {
+                let _ = tx.send(Action::Worker(event));
+            }),
+        )
+    }));
     match ctx.debug_panic.as_deref() {
         Some("task") => tasks.push(spawn_supervised("debug task", tx.clone(), async {
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -199,9 +217,22 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             last_draw = Instant::now();
         }
     };
+    let detached = state
+        .jobs
+        .iter()
+        .filter(|j| j.is_running() && j.is_detached())
+        .count();
     runner.shutdown(SHUTDOWN_GRACE).await;
     for task in tasks {
         task.abort();
+    }
+    drop(term);
+    terminal::restore();
+    if detached > 0 {
+        eprintln!(
+            "{}",
+            Msg::JobsRunOn.fill(state.lang, &[&detached.to_string()])
+        );
     }
     outcome
 }
@@ -232,8 +263,14 @@ fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobR
         match command {
             Command::WakeMongoMonitor => effects.wake.notify_one(),
             Command::RescanBackups => effects.rescan.notify_one(),
-            Command::StartJob { id, spec } => runner.start(id, spec),
+            Command::StartJob { id, spec } => {
+                if let Some(action) = runner.start(id, spec) {
+                    apply(state, action, effects, runner);
+                }
+            }
             Command::CancelJob(id) => runner.cancel(id),
+            Command::CancelWorker { id, key } => runner.cancel_worker(id, key),
+            Command::DismissJobs(keys) => runner.dismiss(keys),
             Command::PlanRestore(request) => runner.plan_restore(request),
             Command::RefreshDatabase => effects.refresh_database.notify_one(),
             Command::RunHealthChecks => runner.run_health_checks(),

@@ -13,7 +13,9 @@ use super::state::State;
 use crate::backup::progress::Progress;
 use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::retention::{parent_map, plan_prune_with_parents};
-use crate::jobs::{DbTask, JobId, JobRecord, JobSpec, JobStatus, Shared};
+use crate::i18n::Msg;
+use crate::jobs::watch::WorkerEvent;
+use crate::jobs::{DbTask, JobId, JobRecord, JobSpec, JobStatus, Shared, WorkerRef};
 
 /// Starts `spec` as the next job.
 pub fn start_job(state: &mut State, spec: JobSpec) -> Vec<Command> {
@@ -84,6 +86,22 @@ pub fn on_job_action(state: &mut State, action: JobAction) -> Vec<Command> {
                 },
             )
         }
+        JobAction::Dismiss => {
+            let keys: Vec<String> = state
+                .jobs
+                .iter()
+                .filter(|j| !j.is_running())
+                .filter_map(|j| j.worker.as_ref().map(|w| w.key.clone()))
+                .collect();
+            let before = state.jobs.len();
+            state.jobs.retain(JobRecord::is_running);
+            state.dirty |= state.jobs.len() != before;
+            if keys.is_empty() {
+                Vec::new()
+            } else {
+                vec![Command::DismissJobs(keys)]
+            }
+        }
         JobAction::Cancel => {
             let Some(job) = state.jobs.iter_mut().rev().find(|j| j.is_running()) else {
                 return Vec::new();
@@ -93,7 +111,7 @@ pub fn on_job_action(state: &mut State, action: JobAction) -> Vec<Command> {
                 open(state, Dialog::CancelJob { id })
             } else {
                 job.messages
-                    .push(crate::i18n::Msg::JobNotCancellable.text(state.lang).into());
+                    .push(Msg::JobNotCancellable.text(state.lang).into());
                 state.dirty = true;
                 Vec::new()
             }
@@ -107,9 +125,14 @@ fn open(state: &mut State, dialog: Dialog) -> Vec<Command> {
     Vec::new()
 }
 
-/// Asks before quitting while jobs run; quits at once otherwise.
+/// Asks before quitting while jobs of this console run (they are cancelled); quits at once
+/// otherwise: detached jobs run on.
 pub fn on_quit(state: &mut State) -> Vec<Command> {
-    let running = state.jobs.iter().filter(|j| j.is_running()).count();
+    let running = state
+        .jobs
+        .iter()
+        .filter(|j| j.is_running() && !j.is_detached())
+        .count();
     if running == 0 {
         state.quit = true;
     } else {
@@ -155,11 +178,17 @@ fn cancel_job(state: &mut State, id: JobId) -> Vec<Command> {
     match state.jobs.iter_mut().find(|j| j.id == id) {
         Some(job) if job.cancellable() => {
             job.cancel_requested = true;
-            vec![Command::CancelJob(id)]
+            match &job.worker {
+                Some(worker) => vec![Command::CancelWorker {
+                    id,
+                    key: worker.key.clone(),
+                }],
+                None => vec![Command::CancelJob(id)],
+            }
         }
         Some(job) => {
             job.messages
-                .push(crate::i18n::Msg::JobNotCancellable.text(state.lang).into());
+                .push(Msg::JobNotCancellable.text(state.lang).into());
             Vec::new()
         }
         None => Vec::new(),
@@ -182,8 +211,14 @@ pub fn on_finished(state: &mut State, id: JobId, status: JobStatus, at: Instant)
         return vec![Command::RescanBackups];
     };
     job.finish(status, at);
+    let spec = job.spec.clone();
     state.dirty = true;
-    match &job.spec {
+    after_end(state, &spec)
+}
+
+/// What to refresh after a job with `spec` ended.
+fn after_end(state: &mut State, spec: &JobSpec) -> Vec<Command> {
+    match spec {
         JobSpec::Db(DbTask::HealthFix { .. }) => {
             state.health = crate::ui::state::HealthStatus::Running;
             vec![Command::RefreshDatabase, Command::RunHealthChecks]
@@ -206,4 +241,66 @@ pub fn on_restore_planned(
         state.dirty = true;
     }
     Vec::new()
+}
+
+/// Job `id` runs in a detached worker from now on.
+pub fn on_detached(state: &mut State, id: JobId, worker: WorkerRef) -> Vec<Command> {
+    if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
+        job.worker = Some(worker);
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// Job `id` could not be detached and runs inside this console.
+pub fn on_in_console(state: &mut State, id: JobId, reason: &str) -> Vec<Command> {
+    let text = Msg::JobInConsole.fill(state.lang, &[reason]);
+    on_message(state, id, text)
+}
+
+/// A note for job `id`.
+pub fn on_message(state: &mut State, id: JobId, text: String) -> Vec<Command> {
+    if let Some(job) = state.jobs.iter_mut().find(|j| j.id == id) {
+        job.messages.push(text);
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// A detached job's file changed or went away: the job in the list follows it; a job not in
+/// the list yet (another console's, or one from before this console started) is added.
+pub fn on_worker_event(state: &mut State, event: WorkerEvent) -> Vec<Command> {
+    match event {
+        WorkerEvent::Report(report) => {
+            let key = &report.worker.key;
+            let known = state
+                .jobs
+                .iter_mut()
+                .find(|j| j.worker.as_ref().is_some_and(|w| &w.key == key));
+            let ended = match known {
+                Some(job) => job.apply_report(&report),
+                None => {
+                    state.next_job += 1;
+                    let job = JobRecord::from_report(state.next_job, &report);
+                    let ended = !job.is_running();
+                    state.jobs.push(job);
+                    ended
+                }
+            };
+            state.dirty = true;
+            if ended {
+                after_end(state, &report.spec)
+            } else {
+                Vec::new()
+            }
+        }
+        WorkerEvent::Gone(key) => {
+            let before = state.jobs.len();
+            state
+                .jobs
+                .retain(|j| j.is_running() || j.worker.as_ref().is_none_or(|w| w.key != key));
+            state.dirty |= state.jobs.len() != before;
+            Vec::new()
+        }
+    }
 }

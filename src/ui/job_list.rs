@@ -51,10 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             " {} ",
             Msg::JobsTitle.fill(lang, &[&running.to_string(), &state.jobs.len().to_string()])
         ))
-        .title(
-            Line::styled(format!(" {} ", Msg::JobsHints.text(lang)), theme::muted())
-                .right_aligned(),
-        );
+        .title(Line::styled(format!(" {} ", hints(state)), theme::muted()).right_aligned());
     let width = usize::from(area.width.saturating_sub(4));
     let mut lines: Vec<Line> = state
         .jobs
@@ -64,6 +61,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .collect();
     lines.truncate(usize::from(area.height.saturating_sub(1)));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The keys for the job list on the visible tab (`d` dismisses on the Backups tab).
+fn hints(state: &State) -> &'static str {
+    if state.tab == crate::ui::tab::Tab::Backups {
+        Msg::JobsHintsBackups.text(state.lang)
+    } else {
+        Msg::JobsHints.text(state.lang)
+    }
 }
 
 /// The lines of one job: its status line, then (wrapped) outcome or failure and its last
@@ -84,6 +90,18 @@ fn job_lines(lang: Lang, job: &JobRecord, now: Instant, width: usize) -> Vec<Lin
             job_line(lang, job, now),
             Some((message.clone(), theme::bad())),
         ),
+        JobStatus::Interrupted(reason) => {
+            let mut text = reason.clone();
+            if let Some(worker) = &job.worker {
+                let log = Msg::JobLog.fill(lang, &[&worker.log.display().to_string()]);
+                text = if text.is_empty() {
+                    log
+                } else {
+                    format!("{text}; {log}")
+                };
+            }
+            (job_line(lang, job, now), Some((text, theme::bad())))
+        }
         _ => (job_line(lang, job, now), None),
     };
     let mut lines = vec![first];
@@ -135,6 +153,12 @@ fn job_line(lang: Lang, job: &JobRecord, now: Instant) -> Line<'static> {
             Span::styled("✗ ", theme::bad()),
             Span::raw(format!("{title}: ")),
             Span::styled(failed_text(lang, job), theme::bad()),
+            Span::styled(format!(" · {elapsed}"), theme::muted()),
+        ]),
+        JobStatus::Interrupted(_) => Line::from(vec![
+            Span::styled("✗ ", theme::bad()),
+            Span::raw(format!("{title}: ")),
+            Span::styled(Msg::JobInterrupted.text(lang), theme::bad()),
             Span::styled(format!(" · {elapsed}"), theme::muted()),
         ]),
         JobStatus::Cancelled => Line::from(vec![

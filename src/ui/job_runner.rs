@@ -1,7 +1,11 @@
 //! Runs jobs, restore dry runs and the data health checks as tasks of the event loop; their progress and outcome
-//! come back as actions. Cancel tokens are kept here, never in the pure state.
+//! come back as actions. Backup, verify, restore, export and prune jobs go to a detached
+//! worker process (followed through the jobs directory); maintenance and service restarts,
+//! and any job whose worker cannot start, run here. Cancel tokens are kept here, never in
+//! the pure state.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,10 +14,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::action::Action;
-use crate::backup::progress::{Cancelled, Progress, Stage};
+use crate::backup::progress::{Progress, Stage, is_cancelled};
 use crate::backup::restore::RestoreRequest;
 use crate::commands::db_cmd::connect_db;
 use crate::config::Config;
+use crate::jobs::detached::{dismiss, job_path, request_cancel};
+use crate::jobs::job_file::DetachedSpec;
+use crate::jobs::launch::Launcher;
 use crate::jobs::run::{ProgressSink, plan, run_job};
 use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
 use crate::mongo::health::run_checks;
@@ -26,20 +33,43 @@ pub struct JobRunner {
     config: Arc<Config>,
     tx: UnboundedSender<Action>,
     running: HashMap<JobId, (CancellationToken, JoinHandle<()>)>,
+    launcher: Result<Launcher, String>,
+    jobs_dir: PathBuf,
 }
 
 impl JobRunner {
-    /// A runner that reports to `tx`.
-    pub fn new(config: Arc<Config>, tx: UnboundedSender<Action>) -> JobRunner {
+    /// A runner that reports to `tx`, follows the detached jobs of `jobs_dir` and starts
+    /// workers with `launcher` (or, when there is none, says why and runs every job here).
+    pub fn new(
+        config: Arc<Config>,
+        tx: UnboundedSender<Action>,
+        jobs_dir: PathBuf,
+        launcher: Result<Launcher, String>,
+    ) -> JobRunner {
         JobRunner {
             config,
             tx,
             running: HashMap::new(),
+            launcher,
+            jobs_dir,
         }
     }
 
-    /// Starts job `id`; its end always arrives as [`Action::JobFinished`], even on a panic.
-    pub fn start(&mut self, id: JobId, spec: JobSpec) {
+    /// Starts job `id` in a detached worker when its kind runs there, else here (its end then
+    /// arrives as [`Action::JobFinished`], even on a panic). The returned action says which,
+    /// and must be applied before any later one.
+    pub fn start(&mut self, id: JobId, spec: JobSpec) -> Option<Action> {
+        let mut note = None;
+        if let Some(detached) = DetachedSpec::from_spec(&spec) {
+            let launched = self.launcher.as_ref().map_err(Clone::clone).and_then(|l| {
+                l.launch(&detached, &self.config)
+                    .map_err(|err| format!("{err:#}"))
+            });
+            match launched {
+                Ok(worker) => return Some(Action::JobDetached { id, worker }),
+                Err(reason) => note = Some(Action::JobInConsole { id, reason }),
+            }
+        }
         self.running.retain(|_, (_, handle)| !handle.is_finished());
         let cancel = CancellationToken::new();
         let progress = throttled_progress(id, self.tx.clone());
@@ -48,7 +78,7 @@ impl JobRunner {
         let handle = tokio::spawn(async move {
             let status = match work.await {
                 Ok(Ok(result)) => JobStatus::Succeeded(result),
-                Ok(Err(err)) if err.chain().any(|c| c.is::<Cancelled>()) => JobStatus::Cancelled,
+                Ok(Err(err)) if is_cancelled(&err) => JobStatus::Cancelled,
                 Ok(Err(err)) => JobStatus::Failed(format!("{err:#}")),
                 Err(join) if join.is_panic() => JobStatus::Failed(format!("panicked: {join}")),
                 Err(join) => JobStatus::Failed(join.to_string()),
@@ -60,6 +90,36 @@ impl JobRunner {
             });
         });
         self.running.insert(id, (cancel, handle));
+        note
+    }
+
+    /// Asks the detached worker of job `id` (job file `key`) to cancel; a failure to reach
+    /// it comes back as a note on the job.
+    pub fn cancel_worker(&self, id: JobId, key: String) {
+        let path = job_path(&self.jobs_dir, &key);
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = request_cancel(&path) {
+                let _ = tx.send(Action::JobMessage {
+                    id,
+                    text: format!("cannot cancel: {err:#}"),
+                });
+            }
+        });
+    }
+
+    /// Removes the job files of finished detached jobs.
+    pub fn dismiss(&self, keys: Vec<String>) {
+        let dir = self.jobs_dir.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = dismiss(&dir, &keys) {
+                let _ = tx.send(Action::TaskFailed {
+                    task: "dismiss jobs".into(),
+                    message: format!("{err:#}"),
+                });
+            }
+        });
     }
 
     /// Asks job `id` to stop; it cleans up and reports [`JobStatus::Cancelled`].

@@ -120,6 +120,11 @@ pub fn keymap() -> Vec<KeyBinding> {
             JobAction::Cancel.into(),
             Msg::HelpCancelJob,
         ),
+        (
+            KeyCode::Char('d'),
+            JobAction::Dismiss.into(),
+            Msg::HelpDismissJobs,
+        ),
     ]);
     map.extend(
         backups

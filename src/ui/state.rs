@@ -332,6 +332,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             job_actions::on_progress(state, id, progress, at)
         }
         Action::JobFinished { id, status, at } => job_actions::on_finished(state, id, status, at),
+        Action::JobDetached { id, worker } => job_actions::on_detached(state, id, worker),
+        Action::JobInConsole { id, reason } => job_actions::on_in_console(state, id, &reason),
+        Action::JobMessage { id, text } => job_actions::on_message(state, id, text),
+        Action::Worker(event) => job_actions::on_worker_event(state, event),
         Action::RestorePlanned { request, plan } => {
             job_actions::on_restore_planned(state, request, plan)
         }

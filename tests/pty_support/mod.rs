@@ -45,6 +45,8 @@ impl PtySession {
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
         cmd.env("HOME", cwd);
         cmd.env("LANG", "C.UTF-8");
+        // scandyctl's state (detached jobs) stays with the test, never in /var/lib/scandyctl.
+        cmd.env("SCANDYCTL_STATE_DIR", cwd.join(".scandyctl-state"));
         for (key, value) in env {
             cmd.env(key, value);
         }
