@@ -52,7 +52,9 @@ async fn database_tab_shows_statistics_and_runs_maintenance() {
     session.send(b"5");
     let title = format!("Collections of {}", fixture.database);
     let screen = session.wait_for("the collection table", START, |s| {
-        s.contains(&title) && s.contains("tools")
+        s.contains(&title)
+            && s.contains("Indexes of ")
+            && s.lines().any(|l| l.trim_start().starts_with("tools "))
     });
     let tools_row = screen
         .lines()
