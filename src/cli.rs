@@ -328,7 +328,8 @@ pub enum OnlyArg {
 #[derive(Debug, Args, Clone)]
 pub struct RestoreArgs {
     /// Set id.
-    pub id: String,
+    #[arg(required_unless_present = "ack")]
+    pub id: Option<String>,
     /// Print what would change and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -344,15 +345,25 @@ pub struct RestoreArgs {
     /// Extract files into this directory instead of the Scandy root.
     #[arg(long, value_name = "DIR")]
     pub files_to: Option<PathBuf>,
-    /// Do not take a pre-restore safety backup of the live state.
+    /// Do not take a pre-restore safety backup of the live state (needs --force on live data).
     #[arg(long)]
     pub no_safety_backup: bool,
+    /// With --no-safety-backup: overwrite live data without a safety backup.
+    #[arg(long)]
+    pub force: bool,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Append a copy of the progress and the outcome to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Acknowledge an interrupted (or unattended) restore `status` reports: its journal id,
+    /// or `all`; the journal is removed.
+    #[arg(long, value_name = "JOURNAL", conflicts_with_all = ["id", "dry_run", "only", "collections", "to_db", "files_to", "no_safety_backup", "yes", "log"])]
+    pub ack: Option<String>,
 }
 
 /// Flags of `scandyctl prune`; the `--keep-*` flags override the `backup.keep_*` keys.

@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 28] = [
+const ALL_KEYS: [&str; 29] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -114,6 +114,7 @@ const ALL_KEYS: [&str; 28] = [
     "logs.max_entries",
     "mongo.database",
     "mongo.uri",
+    "restore.parallel_collections",
     "scandy.env_file",
     "scandy.kind",
     "scandy.root",
@@ -677,7 +678,7 @@ fn unknown_keys_and_sections_suggest_the_closest() {
 
     let (_, text) = config_error("[database]\nname = \"x\"\n");
     assert!(
-        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, logs, system, web, ui, alerts, notify)"),
+        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, restore, logs, system, web, ui, alerts, notify)"),
         "{text}"
     );
 }

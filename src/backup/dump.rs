@@ -1,6 +1,7 @@
 //! Dumping a database into a mongodump archive.
 //!
-//! Like `mongodump --db <db> --archive`: `listCollections` (without `system.*`), per
+//! Like `mongodump --db <db> --archive`: `listCollections` (without `system.*` and a
+//! restore's staging collections), per
 //! collection its options, `listIndexes` output and UUID go into the prelude; then each
 //! collection's documents are read as raw BSON and written unchanged, one collection at
 //! a time (`concurrent_collections: 1`). Views get metadata and an empty segment.
@@ -226,7 +227,12 @@ async fn plan_collections(db: &Database, opts: &DumpOptions) -> eyre::Result<Vec
         .try_collect()
         .await
         .wrap_err_with(|| format!("cannot list the collections of {name}"))?;
-    specs.retain(|s| s.get_str("name").is_ok_and(|n| !n.starts_with("system.")));
+    // Neither `system.*` nor the staging collections of a restore running meanwhile.
+    specs.retain(|s| {
+        s.get_str("name").is_ok_and(|n| {
+            !n.starts_with("system.") && !crate::backup::restore::is_staging_collection(n)
+        })
+    });
     if let Some(wanted) = &opts.collections {
         let missing: Vec<&String> = wanted
             .iter()

@@ -225,6 +225,16 @@ pub fn extract_tar(
     Ok(report)
 }
 
+/// Why a symlink at `link` (relative to an extraction root) pointing to `target` would lead
+/// outside the root, following further links through `lookup`; `None` when it stays inside.
+pub fn symlink_escape_reason(
+    link: &str,
+    target: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    escape_reason(link, target, lookup)
+}
+
 /// Splits scanned entries into paths that would be added and paths that would be replaced.
 pub fn plan_extract(entries: &[TarEntryInfo], target: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut added = Vec::new();

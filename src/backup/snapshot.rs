@@ -68,8 +68,9 @@ impl BackupsSnapshot {
     }
 }
 
-/// Scans `dir` once: inventory, manifests, verification records and warnings at `now`;
-/// with the install's root, Scandy's own backups and the directory's state are named too.
+/// Scans `dir` once: inventory, manifests, verification records and warnings at `now`
+/// (interrupted restores among them); with the install's root, Scandy's own backups and
+/// the directory's state are named too.
 pub fn scan_snapshot(
     dir: &Path,
     space: Option<&DiskSpace>,
@@ -80,6 +81,7 @@ pub fn scan_snapshot(
     let mut warnings = status_warnings(&inventory, space, now);
     let own = scandy_root.and_then(scan_scandy_backups);
     add_install_warnings(&mut warnings, dir, own.as_ref(), &backup_dir_state(dir));
+    warnings.extend(super::restore::read_restore_statuses().warnings());
     Ok(BackupsSnapshot {
         dir: dir.to_path_buf(),
         scanned_at: now,

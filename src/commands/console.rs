@@ -12,6 +12,14 @@ use crate::ui::{ConsoleContext, run as run_console};
 /// Opens the console for the configured (or discovered) install.
 pub async fn run(global: &GlobalArgs) -> Result<i32> {
     let loaded = load(&global.overrides(), &LoadContext::from_process())?;
+    // Interrupted restores are finished or undone before the console starts (bounded: a
+    // MongoDB that does not answer leaves them for later); the Overview and Backups tabs
+    // show them until acknowledged.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        crate::backup::restore::recover_interrupted_restores(&loaded.config),
+    )
+    .await;
     run_console(context_for(&loaded)).await?;
     Ok(crate::exit::OK)
 }

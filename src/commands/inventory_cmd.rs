@@ -12,7 +12,9 @@ use crate::backup::inventory::{
     Inventory, SetInfo, Verification, human_age, scan_inventory, status_warnings,
 };
 use crate::backup::portable::{export_set_with, import_set};
+use crate::backup::restore::RecoverySummary;
 use crate::cli::GlobalArgs;
+use crate::sanitize::escape_controls;
 use crate::system::disk::{disk_space, human_bytes};
 
 fn verification_text(set: &SetInfo) -> String {
@@ -62,8 +64,9 @@ pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
     Ok(crate::exit::OK)
 }
 
-/// `scandyctl status`: inventory plus warnings; exit 0 also with warnings.
-pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
+/// `scandyctl status`: inventory plus warnings (interrupted restores among them, until
+/// acknowledged); exit 0 also with warnings.
+pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -> Result<i32> {
     let config = load_config(global)?;
     let dir = config.resolve(&config.backup.dir);
     let inventory = scan_inventory(&dir)?;
@@ -72,6 +75,7 @@ pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
     let own = scan_scandy_backups(&config.scandy.root);
     let dir_state = backup_dir_state(&dir);
     add_install_warnings(&mut warnings, &dir, own.as_ref(), &dir_state);
+    warnings.extend(restores.warnings());
     if json {
         println!(
             "{}",
@@ -84,6 +88,7 @@ pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
                 "backup_dir_state": dir_state,
                 "scandy_backups": own,
                 "warnings": warnings,
+                "restores": restores.restores,
             }))?
         );
         return Ok(crate::exit::OK);
@@ -103,7 +108,7 @@ pub fn run_status(global: &GlobalArgs, json: bool) -> Result<i32> {
     } else {
         println!("warnings:");
         for warning in &warnings {
-            println!("  [{}] {}", warning.code, warning.message);
+            println!("  [{}] {}", warning.code, escape_controls(&warning.message));
         }
     }
     Ok(crate::exit::OK)

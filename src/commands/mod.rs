@@ -14,6 +14,7 @@ pub mod logs_cmd;
 pub mod notify_cmd;
 pub mod progress_line;
 pub mod prune_cmd;
+pub mod recovery;
 pub mod restore_cmd;
 pub mod watch_cmd;
 mod watch_signals;
@@ -33,20 +34,38 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             paths,
         } => detect::run(json, explain, paths),
         Command::Demo(args) => demo_cmd::run(&cli.global, &args).await,
-        Command::Backup { kind: _, json } => backup_cmd::run_backup(&cli.global, json).await,
+        Command::Backup { kind: _, json } => {
+            recovery::recover_for(&cli.global, true).await;
+            backup_cmd::run_backup(&cli.global, json).await
+        }
         Command::Verify {
             id,
             all,
             deep,
             json,
-        } => backup_cmd::run_verify(&cli.global, id, all, deep, json).await,
+        } => {
+            recovery::recover_for(&cli.global, true).await;
+            backup_cmd::run_verify(&cli.global, id, all, deep, json).await
+        }
         Command::Restore(args) => restore_cmd::run(&cli.global, &args).await,
-        Command::Export { id, out } => inventory_cmd::run_export(&cli.global, &id, &out),
-        Command::Import { file } => inventory_cmd::run_import(&cli.global, &file),
-        Command::Prune(args) => prune_cmd::run(&cli.global, &args),
+        Command::Export { id, out } => {
+            recovery::recover_for(&cli.global, true).await;
+            inventory_cmd::run_export(&cli.global, &id, &out)
+        }
+        Command::Import { file } => {
+            recovery::recover_for(&cli.global, true).await;
+            inventory_cmd::run_import(&cli.global, &file)
+        }
+        Command::Prune(args) => {
+            recovery::recover_for(&cli.global, true).await;
+            prune_cmd::run(&cli.global, &args)
+        }
         Command::Logs(args) => logs_cmd::run(&cli.global, &args).await,
         Command::List { json } => inventory_cmd::run_list(&cli.global, json),
-        Command::Status { json } => inventory_cmd::run_status(&cli.global, json),
+        Command::Status { json } => {
+            let restores = recovery::recover_for(&cli.global, false).await;
+            inventory_cmd::run_status(&cli.global, json, &restores)
+        }
         Command::Notify(args) => match args.command {
             NotifyCommand::Test { channel, json } => {
                 notify_cmd::run_test(&cli.global, channel, json).await
@@ -54,32 +73,41 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         },
         Command::Watch { once, json } => watch_cmd::run(&cli.global, once, json).await,
         Command::JobWorker { job } => job_worker_cmd::run(&job).await,
-        Command::Db(args) => match args.command {
-            DbCommand::Stats { json } => db_cmd::run_stats(&cli.global, json).await,
-            DbCommand::Indexes {
-                collection,
-                json,
-                create_missing,
-            } => db_cmd::run_indexes(&cli.global, collection, json, create_missing).await,
-            DbCommand::Health { json, fix, yes } => {
-                db_health_cmd::run(&cli.global, json, fix, yes).await
-            }
-            DbCommand::Validate {
-                collection,
-                full,
-                json,
-            } => db_maint_cmd::run_validate(&cli.global, collection, full, json).await,
-            DbCommand::Compact {
-                collection,
-                yes,
-                json,
-            } => db_maint_cmd::run_compact(&cli.global, collection, yes, json).await,
-            DbCommand::Reindex {
-                collection,
-                yes,
-                json,
-            } => db_maint_cmd::run_reindex(&cli.global, collection, yes, json).await,
-        },
+        Command::Db(args) => {
+            recovery::recover_and_sweep(&cli.global).await;
+            run_db(&cli.global, args.command).await
+        }
+    }
+}
+
+/// Runs a `scandyctl db` subcommand.
+async fn run_db(global: &crate::cli::GlobalArgs, command: DbCommand) -> Result<i32> {
+    let cli_global = global;
+    match command {
+        DbCommand::Stats { json } => db_cmd::run_stats(cli_global, json).await,
+        DbCommand::Indexes {
+            collection,
+            json,
+            create_missing,
+        } => db_cmd::run_indexes(cli_global, collection, json, create_missing).await,
+        DbCommand::Health { json, fix, yes } => {
+            db_health_cmd::run(cli_global, json, fix, yes).await
+        }
+        DbCommand::Validate {
+            collection,
+            full,
+            json,
+        } => db_maint_cmd::run_validate(cli_global, collection, full, json).await,
+        DbCommand::Compact {
+            collection,
+            yes,
+            json,
+        } => db_maint_cmd::run_compact(cli_global, collection, yes, json).await,
+        DbCommand::Reindex {
+            collection,
+            yes,
+            json,
+        } => db_maint_cmd::run_reindex(cli_global, collection, yes, json).await,
     }
 }
 

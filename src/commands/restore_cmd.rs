@@ -1,25 +1,52 @@
-//! `scandyctl restore ID ...`: dry run, typed confirmation, safety backup, restore.
+//! `scandyctl restore ID ...`: dry run, typed confirmation, safety backup, staged restore;
+//! `scandyctl restore --ack JOURNAL` acknowledges an interrupted one.
+//!
+//! Once the restore has started it no longer depends on the terminal: SIGHUP and SIGPIPE
+//! are ignored, output to a terminal or pipe that went away is dropped (the journal and
+//! `--log FILE` still get everything), and `status` reports the outcome afterwards.
 
+use std::fs::File;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use color_eyre::eyre::{Result, bail};
+use color_eyre::eyre::{Result, WrapErr, bail};
 
 use super::backup_cmd::{cancel_on_signal, load_config};
-use super::progress_line::{clear_progress, stderr_progress};
+use super::progress_line::progress_text;
+use super::recovery::print_notes;
 use crate::backup::crypt::load_identities;
-use crate::backup::restore::{RestorePart, RestorePlan, RestoreRequest, plan_restore, run_restore};
+use crate::backup::progress::Progress;
+use crate::backup::restore::{
+    RestoreOutcome, RestorePart, RestorePlan, RestoreRequest, RunOptions, acknowledge,
+    plan_restore, recover_interrupted_restores, run_restore_with,
+};
 use crate::cli::{GlobalArgs, OnlyArg, RestoreArgs};
 use crate::sanitize::escape_controls;
 
-/// Plans, confirms and runs a restore.
+/// How often `--log` gets a progress line.
+const LOG_PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Plans, confirms and runs a restore (or acknowledges a journal with `--ack`).
 pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     let config = load_config(global)?;
+    if let Some(journal) = &args.ack {
+        return run_ack(journal, args.force, args.json);
+    }
+    let Some(id) = args.id.clone() else {
+        bail!(super::UsageError(
+            "restore needs a set id (or --ack JOURNAL)".into()
+        ));
+    };
     let identities = match &config.backup.identity {
         Some(path) => load_identities(&config.resolve(path))?,
         None => Vec::new(),
     };
+    print_notes(&recover_interrupted_restores(&config).await.notes());
     let request = RestoreRequest {
-        id: args.id.clone(),
+        id,
         only: args.only.map(|only| match only {
             OnlyArg::Db => RestorePart::Db,
             OnlyArg::Files => RestorePart::Files,
@@ -30,6 +57,14 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
         safety_backup: !args.no_safety_backup,
     };
     let plan = plan_restore(&config, &request, &identities).await?;
+    if args.no_safety_backup && plan.overwrites_live && !args.force && !args.dry_run {
+        bail!(super::UsageError(
+            "--no-safety-backup on live data (the configured database or the Scandy root) \
+             needs --force too: without the safety backup nothing can undo this restore; \
+             nothing was changed"
+                .into()
+        ));
+    }
     if args.json && args.dry_run {
         println!("{}", serde_json::to_string_pretty(&plan)?);
         return Ok(crate::exit::OK);
@@ -46,32 +81,213 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
             .unwrap_or_else(|| config.mongo.database.clone());
         confirm(&database)?;
     }
-    let outcome = run_restore(
+    let output = Arc::new(RestoreOutput::open(args.log.as_deref())?);
+    detach_from_terminal(&output);
+    output.log(&format!("restore of {} started", plan.id));
+    let options = RunOptions {
+        terminal_lost: Some(output.lost.clone()),
+    };
+    let result = run_restore_with(
         &config,
         &plan,
         &request,
         &identities,
-        stderr_progress(),
+        output.progress_sink(),
         cancel_on_signal(),
+        &options,
     )
     .await;
-    clear_progress();
-    let outcome = outcome?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-        return Ok(crate::exit::OK);
+    output.clear_progress();
+    match result {
+        Ok(outcome) => {
+            report(&output, &outcome, args.json)?;
+            Ok(crate::exit::OK)
+        }
+        Err(err) => {
+            let text = format!("scandyctl: error: {}", escape_controls(&format!("{err:#}")));
+            output.err_line(&text);
+            Ok(super::exit_code_for(&err))
+        }
+    }
+}
+
+/// `restore --ack JOURNAL|all`.
+fn run_ack(journal: &str, force: bool, json: bool) -> Result<i32> {
+    let removed = acknowledge(journal, force)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "acknowledged": removed }))?
+        );
+    } else if removed.is_empty() {
+        println!("no restore journal to acknowledge");
+    } else {
+        for id in removed {
+            println!("acknowledged restore journal {}", escape_controls(&id));
+        }
+    }
+    Ok(crate::exit::OK)
+}
+
+/// From here on the restore goes on without the terminal: a hang-up is noted (journal,
+/// log) but does not stop it, and writes to a closed pipe fail instead of killing it.
+fn detach_from_terminal(output: &Arc<RestoreOutput>) {
+    // SAFETY: SIG_IGN is a valid disposition; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        // SAFETY: as above.
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        }
+        output.lost.store(true, Ordering::Relaxed);
+        return;
+    };
+    let output = output.clone();
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            output.lost.store(true, Ordering::Relaxed);
+            output.log("hang-up received (terminal gone); the restore goes on");
+        }
+    });
+}
+
+/// Prints the outcome (stdout, and the log).
+fn report(output: &RestoreOutput, outcome: &RestoreOutcome, json: bool) -> Result<()> {
+    for note in &outcome.notes {
+        output.err_line(&format!("note: {}", escape_controls(note)));
+    }
+    if json {
+        output.out_line(&serde_json::to_string_pretty(outcome)?);
     }
     if let Some(safety) = &outcome.safety_backup {
-        println!("safety backup: {safety} (restore it to undo)");
+        let line = format!("safety backup: {safety} (restore it to undo)");
+        if json {
+            output.log(&line);
+        } else {
+            output.out_line(&line);
+        }
     }
     let documents: u64 = outcome.documents.iter().map(|(_, n)| n).sum();
-    println!(
-        "restored {} collection(s), {documents} document(s); {} file(s) written, {} overwritten",
+    let line = format!(
+        "restored {} collection(s), {documents} document(s); {} file(s) written, {} overwritten \
+         (swap {:.2} s)",
         outcome.documents.len(),
         outcome.files_written,
-        outcome.files_overwritten
+        outcome.files_overwritten,
+        outcome.timings.swap_s
     );
-    Ok(crate::exit::OK)
+    if json {
+        output.log(&line);
+    } else {
+        output.out_line(&line);
+    }
+    Ok(())
+}
+
+/// Where a running restore's output goes: stdout/stderr while they work, the `--log` file
+/// always.
+struct RestoreOutput {
+    log: Option<Mutex<File>>,
+    /// Set on a hang-up or when writing to the terminal or pipe failed.
+    lost: Arc<AtomicBool>,
+    stderr_terminal: bool,
+    started: Instant,
+    progress_line: Mutex<(Instant, Instant)>,
+}
+
+impl RestoreOutput {
+    fn open(log: Option<&Path>) -> Result<RestoreOutput> {
+        let log = match log {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .wrap_err_with(|| format!("cannot open the log file {}", path.display()))?,
+            )),
+            None => None,
+        };
+        let long_ago = Instant::now() - Duration::from_secs(60);
+        Ok(RestoreOutput {
+            log,
+            lost: Arc::new(AtomicBool::new(false)),
+            stderr_terminal: std::io::stderr().is_terminal(),
+            started: Instant::now(),
+            progress_line: Mutex::new((long_ago, long_ago)),
+        })
+    }
+
+    /// Appends a time-stamped line to the log file.
+    fn log(&self, line: &str) {
+        if let Some(file) = &self.log
+            && let Ok(mut file) = file.lock()
+        {
+            let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            let _ = writeln!(file, "{stamp} {line}");
+            let _ = file.flush();
+        }
+    }
+
+    fn write(&self, mut stream: impl Write, line: &str) {
+        let ok = writeln!(stream, "{line}").and_then(|()| stream.flush());
+        if ok.is_err() {
+            self.lost.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A line for stdout (and the log).
+    fn out_line(&self, line: &str) {
+        self.write(std::io::stdout().lock(), line);
+        self.log(line);
+    }
+
+    /// A line for stderr (and the log).
+    fn err_line(&self, line: &str) {
+        self.clear_progress();
+        self.write(std::io::stderr().lock(), line);
+        self.log(line);
+    }
+
+    fn clear_progress(&self) {
+        if self.stderr_terminal {
+            let mut err = std::io::stderr().lock();
+            if write!(err, "\r\x1b[2K").and_then(|()| err.flush()).is_err() {
+                self.lost.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The progress callback: a redrawn line on a terminal stderr (10 a second), a line
+    /// in the log every 2 s.
+    fn progress_sink(self: &Arc<Self>) -> Arc<dyn Fn(Progress) + Send + Sync> {
+        let output = self.clone();
+        Arc::new(move |p: Progress| {
+            let Ok(mut last) = output.progress_line.lock() else {
+                return;
+            };
+            let text = progress_text(&p, output.started.elapsed());
+            if output.stderr_terminal
+                && !output.lost.load(Ordering::Relaxed)
+                && last.0.elapsed() >= Duration::from_millis(100)
+            {
+                last.0 = Instant::now();
+                let mut err = std::io::stderr().lock();
+                if write!(err, "\r\x1b[2K{text}")
+                    .and_then(|()| err.flush())
+                    .is_err()
+                {
+                    output.lost.store(true, Ordering::Relaxed);
+                }
+            }
+            if output.log.is_some() && last.1.elapsed() >= LOG_PROGRESS_EVERY {
+                last.1 = Instant::now();
+                output.log(&format!("progress {text}"));
+            }
+        })
+    }
 }
 
 fn print_plan(plan: &RestorePlan, dry_run: bool) {
@@ -83,8 +299,8 @@ fn print_plan(plan: &RestorePlan, dry_run: bool) {
     if let Some(db) = &plan.database {
         let live = if db.live { " (the live database)" } else { "" };
         println!(
-            "  database {}{live}: {} collection(s) {verb} be replaced",
-            db.target,
+            "  database {}{live}: {} collection(s) {verb} be replaced (loaded beside the live ones, then swapped in)",
+            escape_controls(&db.target),
             db.collections.len()
         );
         for c in &db.collections {
@@ -94,7 +310,8 @@ fn print_plan(plan: &RestorePlan, dry_run: bool) {
                 .unwrap_or_else(|| "does not exist".into());
             println!(
                 "    {:<28} {:>9} from backup, {now}",
-                c.name, c.backup_documents
+                escape_controls(&c.name),
+                c.backup_documents
             );
         }
     }

@@ -8,7 +8,7 @@ use super::error::{ConfigError, os_reason};
 use super::file::{self, FileSettings};
 use super::recipients::{check_age_recipient, parse_recipients_file};
 use super::uri::{check_database_name, first_host_port, validate_mongo_uri};
-use super::{CliOverrides, Config, LogsSection, SystemSection, ValueSource};
+use super::{CliOverrides, Config, LogsSection, RestoreSection, SystemSection, ValueSource};
 use crate::backup::retention::RetentionPolicy;
 use crate::discovery::{self, Install, InstallKind, SearchPaths};
 
@@ -218,11 +218,16 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
         backup_retention(settings, source, &mut loaded)?;
         logs_max_entries(settings, source, &mut loaded)?;
         system_refresh(settings, source, &mut loaded)?;
+        restore_parallel(settings, source, &mut loaded)?;
     }
     for key in BACKUP_ENCRYPTION_KEYS
         .into_iter()
         .chain(BACKUP_RETENTION_KEYS)
-        .chain(["logs.max_entries", "system.refresh_ms"])
+        .chain([
+            "logs.max_entries",
+            "system.refresh_ms",
+            "restore.parallel_collections",
+        ])
     {
         loaded
             .sources
@@ -455,6 +460,22 @@ fn system_refresh(
         loaded
             .sources
             .insert("system.refresh_ms".into(), source.clone());
+    }
+    Ok(())
+}
+
+/// `restore.parallel_collections` (config file only): a whole number within the allowed range.
+fn restore_parallel(
+    settings: &FileSettings,
+    source: &ValueSource,
+    loaded: &mut LoadedConfig,
+) -> Result<(), ConfigError> {
+    let range = RestoreSection::MIN_PARALLEL_COLLECTIONS..=RestoreSection::MAX_PARALLEL_COLLECTIONS;
+    if let Some(value) = bounded(settings, source, "restore.parallel_collections", range, "")? {
+        loaded.config.restore.parallel_collections = value;
+        loaded
+            .sources
+            .insert("restore.parallel_collections".into(), source.clone());
     }
     Ok(())
 }

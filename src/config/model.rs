@@ -15,6 +15,9 @@ pub struct Config {
     pub mongo: MongoSection,
     /// `[backup]`: backup directory and what goes into file backups.
     pub backup: BackupSection,
+    /// `[restore]`: how restores load.
+    #[serde(default)]
+    pub restore: RestoreSection,
     /// `[logs]`: log files to follow.
     pub logs: LogsSection,
     /// `[system]`: sampling and the services shown on the System tab.
@@ -96,6 +99,31 @@ impl Default for BackupSection {
             recipients_file: None,
             identity: None,
             retention: RetentionPolicy::default(),
+        }
+    }
+}
+
+/// `[restore]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreSection {
+    /// Collections (and insert batches) a restore loads at once, like mongorestore's
+    /// `--numParallelCollections`; 1 loads one ordered batch after another.
+    pub parallel_collections: u32,
+}
+
+impl RestoreSection {
+    /// Default of `parallel_collections`.
+    pub const DEFAULT_PARALLEL_COLLECTIONS: u32 = 4;
+    /// Smallest allowed `parallel_collections`.
+    pub const MIN_PARALLEL_COLLECTIONS: u32 = 1;
+    /// Largest allowed `parallel_collections`.
+    pub const MAX_PARALLEL_COLLECTIONS: u32 = 64;
+}
+
+impl Default for RestoreSection {
+    fn default() -> Self {
+        RestoreSection {
+            parallel_collections: RestoreSection::DEFAULT_PARALLEL_COLLECTIONS,
         }
     }
 }
@@ -209,6 +237,7 @@ impl Default for Config {
                 database: "scandy".into(),
             },
             backup: BackupSection::default(),
+            restore: RestoreSection::default(),
             logs: LogsSection {
                 files: vec!["app/logs/*.log".into(), "logs/*.log".into()],
                 max_entries: LogsSection::DEFAULT_MAX_ENTRIES,

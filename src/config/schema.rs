@@ -26,14 +26,16 @@ impl KeyType {
 }
 
 /// The config file sections, in the order they are printed.
-pub const SECTIONS: [&str; 7] = ["scandy", "mongo", "backup", "logs", "system", "web", "ui"];
+pub const SECTIONS: [&str; 8] = [
+    "scandy", "mongo", "backup", "restore", "logs", "system", "web", "ui",
+];
 
 /// Sections another loader reads and checks (`[[alerts]]` rules, `[notify]` channels); the
 /// key-by-key check here passes over them.
 pub const EXTERNAL_SECTIONS: [&str; 2] = ["alerts", "notify"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 28] = [
+pub const KEYS: [(&str, KeyType); 29] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("scandy.kind", KeyType::String),
@@ -51,6 +53,7 @@ pub const KEYS: [(&str, KeyType); 28] = [
     ("backup.keep_weekly", KeyType::Integer),
     ("backup.keep_monthly", KeyType::Integer),
     ("backup.keep_pre_restore_days", KeyType::Integer),
+    ("restore.parallel_collections", KeyType::Integer),
     ("logs.files", KeyType::StringArray),
     ("logs.max_entries", KeyType::Integer),
     ("logs.journal_units", KeyType::StringArray),

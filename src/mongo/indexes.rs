@@ -189,7 +189,7 @@ pub async fn collection_indexes(db: &Database, name: &str) -> Result<Vec<IndexIn
     Ok(out)
 }
 
-/// Regular collections of `db` (no views, no `system.*`), sorted.
+/// Regular collections of `db` (no views, no `system.*`, no restore staging), sorted.
 pub async fn regular_collections(db: &Database) -> Result<Vec<String>> {
     let mut names: Vec<String> = db
         .list_collection_names()
@@ -197,7 +197,7 @@ pub async fn regular_collections(db: &Database) -> Result<Vec<String>> {
         .await
         .wrap_err_with(|| format!("cannot list the collections of {}", db.name()))?
         .into_iter()
-        .filter(|n| !n.starts_with("system."))
+        .filter(|n| !n.starts_with("system.") && !crate::backup::restore::is_staging_collection(n))
         .collect();
     names.sort();
     Ok(names)

@@ -95,9 +95,16 @@ pub async fn sample_database(
         .await
         .wrap_err_with(|| format!("cannot read the indexes of {db_name}"))?;
     let findings = findings_for(&indexes);
-    let operations = current_operations(client)
+    let mut operations = current_operations(client)
         .await
         .wrap_err("cannot read the current operations")?;
+    // A restore's staging collections are no Scandy collections: their operations stay out.
+    if let Availability::Available { value } = &mut operations {
+        value.retain(|op| {
+            !op.namespace
+                .contains(crate::backup::restore::staging::STAGING_PREFIX)
+        });
+    }
     Ok(DatabaseSample {
         sampled_at: Utc::now(),
         server,

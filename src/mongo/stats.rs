@@ -522,7 +522,9 @@ pub async fn database_overview(db: &Database) -> color_eyre::eyre::Result<Databa
     specs.sort_by(|a: &mongodb::results::CollectionSpecification, b| a.name.cmp(&b.name));
     let mut collections = Vec::with_capacity(specs.len());
     for spec in specs {
-        if spec.name.starts_with("system.") {
+        if spec.name.starts_with("system.")
+            || crate::backup::restore::is_staging_collection(&spec.name)
+        {
             continue;
         }
         let kind = match spec.collection_type {

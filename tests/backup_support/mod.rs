@@ -66,6 +66,7 @@ impl Fixture {
             .env_remove("MONGODB_DB")
             .env_remove("SCANDYCTL_CONFIG");
         cmd.env("HOME", self.dir.path())
+            .env("SCANDYCTL_STATE_DIR", self.dir.path().join("state"))
             .current_dir(self.dir.path());
         cmd.stdin(std::process::Stdio::null());
         cmd

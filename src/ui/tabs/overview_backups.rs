@@ -91,6 +91,12 @@ pub fn warning_text(lang: Lang, warning: &Warning) -> String {
         "secrets-skipped" => Msg::WarnSecretsSkipped,
         "low-space" => Msg::WarnLowSpace,
         "partial-left" => Msg::WarnPartialLeft,
+        "restore-running" => Msg::WarnRestoreRunning,
+        "restore-rolled-back" => Msg::WarnRestoreRolledBack,
+        "restore-rolled-forward" => Msg::WarnRestoreRolledForward,
+        "restore-unattended" => Msg::WarnRestoreUnattended,
+        "restore-pending" => Msg::WarnRestorePending,
+        "restore-journal-refused" => Msg::WarnRestoreJournalRefused,
         _ => Msg::WarnUnreadableSet,
     };
     msg.fill(lang, &args)

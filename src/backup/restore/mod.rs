@@ -1,26 +1,39 @@
-//! Restoring a set: plan (dry run) first, then a safety backup of the live state, then the
-//! database and the files. Nothing is changed when a precondition fails.
+//! Restoring a set: plan (dry run) first, then space checks and a safety backup of the
+//! live state, then a staged restore: every collection is loaded into a staging collection
+//! and the files into a staging directory, all checked, and only then swapped into place
+//! (`renameCollection` with `dropTarget`, renames of the files). A journal in the state
+//! directory records every step, so an interrupted restore is finished or undone by the
+//! next scandyctl ([`recover_interrupted_restores`]). Nothing is changed when a
+//! precondition fails.
 
-use std::collections::HashSet;
+pub mod files_stage;
+pub mod hooks;
+pub mod journal;
+pub mod precheck;
+pub mod recover;
+mod run;
+pub mod staging;
+pub mod swap;
+
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use mongodb::bson::doc;
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
-use super::create::{BackupRequest, create_backup_locked};
-use super::extract::{ExtractLimits, ExtractReport, extract_tar, plan_extract, scan_tar};
-use super::load::{LoadOptions, load_archive};
-use super::lock::acquire;
-use super::manifest::{BackupKind, Manifest, MemberContent, read_manifest};
+use super::extract::{ExtractLimits, plan_extract, scan_tar};
+use super::manifest::{Manifest, MemberContent, read_manifest};
 use super::member::open_member_with_hint;
-use super::progress::{Progress, Stage};
 use super::verify::hint_for;
-use super::verify::{VerifyLevel, verify_set_with};
 use crate::config::{Config, redact_uri};
 use crate::mongo::probe::{MongoUnreachable, ProbeTimeouts, connect, ping};
+
+pub use recover::{
+    RecoverySummary, RestoreState, RestoreStatus, acknowledge, read_restore_statuses,
+    recover_interrupted_restores, sweep_orphan_staging,
+};
+pub use run::{RestoreTimings, RunOptions, run_restore, run_restore_with};
+pub use staging::is_staging_collection;
 
 /// Which part of a set to restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,6 +106,8 @@ pub struct RestorePlan {
     pub files: Option<FilesPlan>,
     /// Whether a `pre-restore` safety backup is taken first.
     pub safety_backup: bool,
+    /// Whether the restore overwrites live data (the configured database or the Scandy root).
+    pub overwrites_live: bool,
     #[serde(skip)]
     manifest: Option<Manifest>,
 }
@@ -100,6 +115,8 @@ pub struct RestorePlan {
 /// What a restore did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RestoreOutcome {
+    /// The restore run (journal) id.
+    pub run_id: String,
     /// The safety backup taken first, if any.
     pub safety_backup: Option<String>,
     /// Documents loaded per collection.
@@ -108,6 +125,10 @@ pub struct RestoreOutcome {
     pub files_written: usize,
     /// Files overwritten.
     pub files_overwritten: usize,
+    /// How long each phase took.
+    pub timings: RestoreTimings,
+    /// Notes for the admin (stale lock broken, checks skipped, interrupted restores handled).
+    pub notes: Vec<String>,
 }
 
 impl RestorePlan {
@@ -124,12 +145,18 @@ impl RestorePlan {
             database,
             files,
             safety_backup,
+            overwrites_live: safety_backup,
             manifest: None,
         }
     }
+
+    /// The manifest of the set (`None` for previews).
+    pub(crate) fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
 }
 
-fn limits_for(manifest: &Manifest) -> ExtractLimits {
+pub(crate) fn limits_for(manifest: &Manifest) -> ExtractLimits {
     ExtractLimits {
         max_total_bytes: manifest.files.bytes + manifest.files.bytes / 10 + (1 << 20),
         max_entries: manifest.files.files * 2 + 10_000,
@@ -188,12 +215,16 @@ pub async fn plan_restore(
             .await
             .wrap_err("restore refused; nothing was changed")?;
         let db = client.database(&target);
-        let existing: HashSet<String> = db
-            .list_collection_names()
-            .await
-            .wrap_err_with(|| format!("cannot list collections of {target}"))?
-            .into_iter()
-            .collect();
+        let existing = swap::namespace_types(&db).await?;
+        for name in &names {
+            if existing.get(*name).is_some_and(|kind| kind == "timeseries") {
+                bail!(
+                    "{target}.{name} is a time-series collection here and the backup holds a \
+                     regular one; scandyctl does not convert it: drop it first or restore with \
+                     --to-db; nothing was changed"
+                );
+            }
+        }
         let mut collections = Vec::new();
         for name in names {
             let entry = manifest
@@ -202,16 +233,15 @@ pub async fn plan_restore(
                 .iter()
                 .find(|c| c.name == name)
                 .expect("checked above");
-            let current = if existing.contains(name) {
-                Some(
-                    db.collection::<mongodb::bson::Document>(name)
-                        .count_documents(doc! {})
-                        .await
-                        .wrap_err_with(|| format!("cannot count {target}.{name}"))?,
-                )
-            } else {
-                None
+            let handle = db.collection::<mongodb::bson::Document>(name);
+            let current = match existing.get(name).map(String::as_str) {
+                None => None,
+                Some("view") => Some(handle.count_documents(doc! {}).await),
+                Some(_) => Some(handle.estimated_document_count().await),
             };
+            let current = current
+                .transpose()
+                .wrap_err_with(|| format!("cannot count {target}.{name}"))?;
             collections.push(CollectionChange {
                 name: name.to_string(),
                 backup_documents: entry.documents,
@@ -262,6 +292,7 @@ pub async fn plan_restore(
         database,
         files,
         safety_backup: request.safety_backup && overwrites_live,
+        overwrites_live,
         manifest: Some(manifest),
     })
 }
@@ -280,155 +311,4 @@ pub async fn connect_checked(config: &Config) -> Result<mongodb::Client> {
     let client = connect(uri, timeouts).await.map_err(unreachable)?;
     ping(&client, uri, timeouts).await.map_err(unreachable)?;
     Ok(client)
-}
-
-/// Carries out a plan: lock, quick verify, safety backup, database, files.
-pub async fn run_restore(
-    config: &Config,
-    plan: &RestorePlan,
-    request: &RestoreRequest,
-    identities: &[age::x25519::Identity],
-    progress: Arc<dyn Fn(Progress) + Send + Sync>,
-    cancel: CancellationToken,
-) -> Result<RestoreOutcome> {
-    let backup_dir = config.resolve(&config.backup.dir);
-    let lock = acquire(&backup_dir, "restore")?;
-    let set_dir = backup_dir.join(&plan.id);
-    let manifest = plan
-        .manifest
-        .clone()
-        .ok_or_else(|| eyre!("restore plan without manifest"))?;
-    let report = {
-        let dir = set_dir.clone();
-        let (progress, cancel) = (progress.clone(), cancel.clone());
-        tokio::task::spawn_blocking(move || {
-            verify_set_with(&dir, VerifyLevel::Quick, &[], &*progress, &cancel)
-        })
-        .await
-        .wrap_err("the verify task failed")??
-    };
-    if !report.ok {
-        let first = &report.findings[0];
-        bail!(
-            "backup {} failed verification ({}: {}); nothing was changed",
-            plan.id,
-            first.subject,
-            first.message
-        );
-    }
-    let client = if plan.database.is_some() || plan.safety_backup {
-        Some(
-            connect_checked(config)
-                .await
-                .wrap_err("restore refused; nothing was changed")?,
-        )
-    } else {
-        None
-    };
-
-    let safety_backup = if plan.safety_backup {
-        let request = BackupRequest {
-            kind: BackupKind::PreRestore,
-            parent: None,
-            estimate_totals: false,
-        };
-        let outcome =
-            create_backup_locked(config, &request, &lock, progress.clone(), cancel.clone())
-                .await
-                .wrap_err("the safety backup failed; nothing was restored")?;
-        Some(outcome.id)
-    } else {
-        None
-    };
-
-    let mut outcome = RestoreOutcome {
-        safety_backup,
-        documents: Vec::new(),
-        files_written: 0,
-        files_overwritten: 0,
-    };
-    if let (Some(db_plan), Some(client)) = (&plan.database, &client) {
-        let member = manifest
-            .member(MemberContent::MongoArchive)
-            .ok_or_else(|| eyre!("backup {} has no database member", plan.id))?;
-        let reader = open_member_with_hint(
-            &set_dir.join(&member.name),
-            identities,
-            &hint_for(&manifest),
-        )?;
-        let options = LoadOptions {
-            collections: request.collections.clone(),
-            drop_existing: true,
-            ..LoadOptions::default()
-        };
-        let load_progress = progress.clone();
-        let summary = load_archive(
-            reader,
-            &client.database(&db_plan.target),
-            &options,
-            move |p| {
-                load_progress(Progress {
-                    stage: Stage::Restore,
-                    items: p.total_documents,
-                    items_total: 0,
-                    bytes: p.archive_bytes,
-                    bytes_total: 0,
-                })
-            },
-            cancel.clone(),
-        )
-        .await
-        .wrap_err_with(|| format!("restoring the database {} failed", db_plan.target))?;
-        outcome.documents = summary
-            .collections
-            .iter()
-            .map(|c| (c.name.clone(), c.documents))
-            .collect();
-    }
-    if let Some(files_plan) = &plan.files {
-        let member = manifest
-            .member(MemberContent::FilesTar)
-            .ok_or_else(|| eyre!("backup {} has no files member", plan.id))?;
-        let path = set_dir.join(&member.name);
-        let target = files_plan.target.clone();
-        let limits = limits_for(&manifest);
-        let ids = identities.to_vec();
-        let hint = hint_for(&manifest);
-        std::fs::create_dir_all(&target)
-            .wrap_err_with(|| format!("cannot create {}", target.display()))?;
-        let files_total = manifest.files.files;
-        let extract_progress = progress.clone();
-        extract_progress(Progress {
-            stage: Stage::Extract,
-            items: 0,
-            items_total: files_total,
-            bytes: 0,
-            bytes_total: 0,
-        });
-        let report: ExtractReport = tokio::task::spawn_blocking(move || {
-            let reader = open_member_with_hint(&path, &ids, &hint)?;
-            let entries = std::sync::atomic::AtomicU64::new(0);
-            let throttle = std::sync::Mutex::new(super::progress::Throttle::new());
-            let count_entry = |_: &str| {
-                let done = entries.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if throttle.lock().is_ok_and(|mut t| t.ready()) {
-                    extract_progress(Progress {
-                        stage: Stage::Extract,
-                        items: done.min(files_total),
-                        items_total: files_total,
-                        bytes: 0,
-                        bytes_total: 0,
-                    });
-                }
-                true
-            };
-            extract_tar(reader, &target, &limits, &count_entry)
-        })
-        .await
-        .wrap_err("the extract task failed")??;
-        outcome.files_written = report.written.len();
-        outcome.files_overwritten = report.overwritten.len();
-    }
-    drop(lock);
-    Ok(outcome)
 }
