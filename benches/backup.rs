@@ -7,7 +7,9 @@
 //! 2. Database: `BENCH_DOCS` (default 500,000) generated Scandy documents in a fresh
 //!    SecantusDB; `scandyctl backup` (dump) and `scandyctl restore --only db --to-db`
 //!    against draining every cursor with the Rust driver and against a pymongo + json
-//!    backup as Scandy does it (`benches/scandy_json_backup.py`).
+//!    backup as Scandy does it (`benches/scandy_json_backup.py`); the restore also one
+//!    collection at a time (`restore.parallel_collections = 1`), and the time of its swap
+//!    phase alone (`timings.database_swap_s` of `restore --json`).
 //! 3. Verify: `scandyctl verify ID` against `sha256sum` of the set's members; `--deep`
 //!    for information.
 //!
@@ -849,6 +851,7 @@ fn main() {
             "--to-db",
             "bench_restored",
             "--yes",
+            "--json",
         ]),
         server_pid,
     );
@@ -857,7 +860,52 @@ fn main() {
         restored, total_docs,
         "restore wrote a different number of documents"
     );
-    log(format!("database: restore {:.2} s", restore_run.secs()));
+    let restore_json: serde_json::Value =
+        serde_json::from_str(restore_run.stdout.trim()).expect("restore --json output");
+    let swap_s = restore_json["timings"]["database_swap_s"]
+        .as_f64()
+        .expect("timings.database_swap_s");
+    log(format!(
+        "database: restore {:.2} s (swap {swap_s:.3} s)",
+        restore_run.secs()
+    ));
+    // Today's sequential load (one collection at a time) for comparison.
+    sync_disk();
+    let sequential_config = db_install
+        .config
+        .with_file_name("scandyctl-sequential.toml");
+    let config_text = std::fs::read_to_string(&db_install.config).expect("config");
+    std::fs::write(
+        &sequential_config,
+        format!("{config_text}[restore]\nparallel_collections = 1\n"),
+    )
+    .expect("sequential config");
+    let sequential_run = run_with_server(
+        "scandyctl restore (sequential)",
+        &mut scandyctl(
+            &sequential_config,
+            &db_install.home,
+            &[
+                "restore",
+                &db_id,
+                "--only",
+                "db",
+                "--to-db",
+                "bench_restored_seq",
+                "--yes",
+            ],
+        ),
+        server_pid,
+    );
+    assert_eq!(
+        rt.block_on(count_documents(&uri, "bench_restored_seq")),
+        total_docs,
+        "the sequential restore wrote a different number of documents"
+    );
+    log(format!(
+        "database: sequential restore {:.2} s",
+        sequential_run.secs()
+    ));
     sync_disk();
     // Like the restore, the JSON import goes into a fresh database (delete_many finds nothing;
     // insert_many maintains only `_id`). The restore also builds Scandy's indexes: the script
@@ -990,6 +1038,19 @@ fn main() {
         json_import,
         faster(restore_vs_import),
         verdict(restore_vs_import >= 1.5)
+    );
+    let parallel_vs_sequential = sequential_run.secs() / restore_run.secs();
+    let _ = writeln!(
+        t,
+        "| DB restore, 4 collections in parallel vs one at a time (`restore.parallel_collections = 1`) | {} | {} | {} | – | info |",
+        secs(&restore_run),
+        secs(&sequential_run),
+        faster(parallel_vs_sequential)
+    );
+    let _ = writeln!(
+        t,
+        "| Swap phase alone ({collections} collections renamed into place) | {swap_s:.3} s | – | – | < 1 s | {} |",
+        verdict(swap_s < 1.0)
     );
     let import_and_indexes = json_import + jf("index_s");
     let _ = writeln!(

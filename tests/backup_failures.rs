@@ -5,12 +5,13 @@ mod backup_support;
 mod common;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backup_support::Fixture;
+use backup_support::tmpfs::Tmpfs;
 use mongodb::bson::{Document, doc};
 use scandyctl::mongo::local_server::{LocalMongoServer, python_for_tests};
 
@@ -271,74 +272,6 @@ async fn mongodb_dying_mid_dump_fails_and_keeps_nothing() {
     );
     assert_nothing_kept(&fx, "MongoDB killed mid-dump");
     drop(server);
-}
-
-/// A tmpfs mounted for one test; unmounted on drop.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` (mount syntax, e.g. `256k`) on `path`; `Err` when not permitted.
-    fn mount(path: &Path, size: &str) -> Result<Tmpfs, String> {
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(path)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mount -t tmpfs failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(Tmpfs {
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn resize(&self, size: &str) {
-        let out = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "remount: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Total bytes of the file system (statvfs), to prove the mount is the small one.
-    fn capacity(&self) -> u64 {
-        let path = std::ffi::CString::new(self.path.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: statvfs fills the zeroed struct; the path is a valid C string.
-        unsafe {
-            let mut stat: libc::statvfs = std::mem::zeroed();
-            assert_eq!(libc::statvfs(path.as_ptr(), &mut stat), 0, "statvfs");
-            stat.f_blocks * stat.f_frsize
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let ok = Command::new("umount")
-            .arg(&self.path)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("umount").arg("-l").arg(&self.path).status();
-        }
-    }
 }
 
 /// Writes `size` bytes from /dev/urandom (incompressible) to `path`.

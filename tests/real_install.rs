@@ -20,6 +20,18 @@ fn json_of(output: &std::process::Output) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// `scandyctl --config CONFIG watch --once --json` on the install, parsed.
+fn watch_once(install: &RealInstall, config: &std::path::Path) -> Value {
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "watch",
+        "--once",
+        "--json",
+    ];
+    json_of(&install.scandyctl(&args).output().unwrap())
+}
+
 /// The ids of the active alerts in a `watch --once --json` report.
 fn alert_ids(report: &Value) -> Vec<&str> {
     report["alerts"]
@@ -242,19 +254,8 @@ fn console_and_watch_together_stay_within_the_health_budget() {
 fn a_429_is_up_and_rate_limited_never_down() {
     let install = RealInstall::start("5 per hour", true);
     let config = config(&install, "5 per hour");
-    let once = || {
-        install
-            .scandyctl(&[
-                "--config",
-                config.to_str().unwrap(),
-                "watch",
-                "--once",
-                "--json",
-            ])
-            .output()
-            .unwrap()
-    };
-    let report = json_of(&once());
+    let once = || watch_once(&install, &config);
+    let report = once();
     let health = &report["health"];
     assert_eq!(health["healthy"], true, "{report:#}");
     assert_eq!(health["rate_limited"], true, "{report:#}");
@@ -269,7 +270,7 @@ fn a_429_is_up_and_rate_limited_never_down() {
     let ids = alert_ids(&report);
     assert!(!ids.iter().any(|id| id.starts_with("health")), "{ids:?}");
 
-    let report = json_of(&once());
+    let report = once();
     assert_eq!(report["health"]["healthy"], true, "{report:#}");
     assert_eq!(report["health"]["via"], "port");
     assert!(
@@ -290,20 +291,7 @@ fn a_429_is_up_and_rate_limited_never_down() {
 fn a_stopped_app_is_down_from_the_port_check() {
     let mut install = RealInstall::start("5 per hour", false);
     let config = config(&install, "5 per hour");
-    let once = |install: &RealInstall| {
-        json_of(
-            &install
-                .scandyctl(&[
-                    "--config",
-                    config.to_str().unwrap(),
-                    "watch",
-                    "--once",
-                    "--json",
-                ])
-                .output()
-                .unwrap(),
-        )
-    };
+    let once = |install: &RealInstall| watch_once(install, &config);
     let report = once(&install);
     assert_eq!(report["health"]["healthy"], true, "{report:#}");
     assert_eq!(report["health"]["detail"], "healthy");

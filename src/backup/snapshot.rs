@@ -81,7 +81,7 @@ pub fn scan_snapshot(
     let mut warnings = status_warnings(&inventory, space, now);
     let own = scandy_root.and_then(scan_scandy_backups);
     add_install_warnings(&mut warnings, dir, own.as_ref(), &backup_dir_state(dir));
-    warnings.extend(super::restore::read_restore_statuses().warnings());
+    warnings.extend(super::restore::read_restore_statuses(dir).warnings());
     Ok(BackupsSnapshot {
         dir: dir.to_path_buf(),
         scanned_at: now,

@@ -11,6 +11,8 @@ use scandyctl::datagen::{GenOptions, generate, seed};
 
 use crate::common;
 
+pub mod tmpfs;
+
 /// A Scandy install in a tempdir with its own database on the test server.
 pub struct Fixture {
     /// Keeps the directory alive.

@@ -216,6 +216,10 @@ pub struct RestoreJournal {
     pub updated_at: DateTime<Utc>,
     /// The backup directory the set lives in.
     pub backup_dir: PathBuf,
+    /// The MongoDB server restored into (`host:port` of the first host, no credentials);
+    /// `None` in journals of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mongo: Option<String>,
     /// The pre-restore safety backup, once taken.
     #[serde(default)]
     pub safety_backup: Option<String>,
@@ -313,6 +317,16 @@ impl JournalHandle {
     pub fn remove(&self) -> Result<()> {
         remove_journal(&self.path)
     }
+}
+
+/// The MongoDB server a journal records for `uri`: `host:port` of its first host (the
+/// SRV name for `mongodb+srv`), without credentials.
+pub fn mongo_server(uri: &str) -> Option<String> {
+    let (host, port) = crate::config::first_host_port(uri)?;
+    Some(match port {
+        Some(port) => format!("{}:{port}", host.to_ascii_lowercase()),
+        None => host.to_ascii_lowercase(),
+    })
 }
 
 /// Writes `journal` to `path` atomically and durably.
@@ -445,6 +459,7 @@ mod tests {
             started_at: Utc::now(),
             updated_at: Utc::now(),
             backup_dir: "/backups".into(),
+            mongo: None,
             safety_backup: None,
             database: Some(JournalDatabase {
                 target: "scandy".into(),

@@ -8,7 +8,7 @@
 //! journal stays, marked recovered, until the admin acknowledges it
 //! (`scandyctl restore --ack ID`): `status` and the console show it until then.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use color_eyre::eyre::{Result, WrapErr, bail};
@@ -18,9 +18,9 @@ use serde::Serialize;
 use super::files_stage::{move_into_place, remove_staging_dir};
 use super::journal::{
     FoundJournal, JournalHandle, JournalRecovery, Phase, RecoveryAction, RestoreJournal,
-    journal_dir, list_journals, remove_journal, run_is_alive,
+    journal_dir, list_journals, mongo_server, remove_journal, run_is_alive,
 };
-use super::staging::{drop_run_staging, drop_unowned_staging};
+use super::staging::{drop_dead_run_staging, drop_unowned_staging};
 use super::swap::swap_database;
 use crate::backup::inventory::Warning;
 use crate::backup::lock::host_name;
@@ -43,6 +43,9 @@ pub enum RestoreState {
     Pending,
     /// Unreadable or from another host: nothing was done automatically.
     Refused,
+    /// Interrupted, but written for another install on this host (another backup
+    /// directory or MongoDB server): left for that install's scandyctl.
+    OtherInstall,
 }
 
 /// One journal and what it says, for `status`, the console and notes.
@@ -131,10 +134,51 @@ pub async fn recover_interrupted_restores(config: &Config) -> RecoverySummary {
     RecoverySummary { restores }
 }
 
-/// The journals as they are, without acting on any (the console's periodic scans).
-pub fn read_restore_statuses() -> RecoverySummary {
+/// The journals of the install whose backup directory is `backup_dir`, as they are,
+/// without acting on any (the console's periodic scans). Journals another install (another
+/// backup directory) wrote are left out.
+pub fn read_restore_statuses(backup_dir: &Path) -> RecoverySummary {
     RecoverySummary {
-        restores: list_journals().into_iter().filter_map(classify).collect(),
+        restores: list_journals()
+            .into_iter()
+            .filter(|f| match &f.journal {
+                Ok(journal) => same_path(&journal.backup_dir, backup_dir),
+                Err(_) => true,
+            })
+            .filter_map(classify)
+            .collect(),
+    }
+}
+
+/// Why `journal` belongs to another install than `config`'s (another backup directory or
+/// MongoDB server), or `None` when it is this install's.
+fn other_install(journal: &RestoreJournal, config: &Config) -> Option<String> {
+    let backup_dir = config.resolve(&config.backup.dir);
+    if !same_path(&journal.backup_dir, &backup_dir) {
+        return Some(format!(
+            "it was written for the backup directory {}, this configuration uses {}",
+            journal.backup_dir.display(),
+            backup_dir.display()
+        ));
+    }
+    let recorded = journal.mongo.as_deref()?;
+    journal.database.as_ref()?;
+    let current = mongo_server(&config.mongo.uri).unwrap_or_default();
+    (recorded != current).then(|| {
+        format!(
+            "it was written for the MongoDB server {recorded}, this configuration uses {current}"
+        )
+    })
+}
+
+/// Whether two paths name the same directory (compared resolved when both exist).
+fn same_path(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -178,7 +222,7 @@ pub fn acknowledge(id: &str, force: bool) -> Result<Vec<String>> {
         let blocked = match status.state {
             RestoreState::Running => true,
             RestoreState::Pending => !force,
-            RestoreState::Refused => id == "all" && !force,
+            RestoreState::Refused | RestoreState::OtherInstall => id == "all" && !force,
             _ => false,
         };
         if blocked {
@@ -214,6 +258,7 @@ fn state_word(state: RestoreState) -> &'static str {
         RestoreState::Running => "still running",
         RestoreState::Pending => "not recovered yet",
         RestoreState::Refused => "refused",
+        RestoreState::OtherInstall => "another install's",
         _ => "done",
     }
 }
@@ -234,6 +279,23 @@ async fn recover_one(config: &Config, found: FoundJournal) -> Option<RestoreStat
             return None;
         }
         return classify(found);
+    }
+    if let Some(reason) = other_install(&journal, config) {
+        return Some(RestoreStatus {
+            id: found.id.clone(),
+            path: found.path.clone(),
+            state: RestoreState::OtherInstall,
+            set_id: Some(journal.set_id.clone()),
+            target: Some(target_text(&journal)),
+            message: format!(
+                "{} was interrupted ({}), but {reason}; nothing was done: run scandyctl with \
+                 that install's configuration (--config) to finish or undo it",
+                journal.subject(),
+                journal.phase.label()
+            ),
+            recovered_now: false,
+            journal: Some(journal),
+        });
     }
     let handle = JournalHandle::resume(found.path.clone(), journal.clone());
     let result = if journal.phase.past_commit_point() {
@@ -274,10 +336,20 @@ async fn roll_back(config: &Config, handle: &JournalHandle) -> Result<()> {
         let client = super::connect_checked(config)
             .await
             .wrap_err("cannot reach MongoDB to remove the staging collections")?;
-        removed = drop_run_staging(
+        // When it died is not known: a journal written in the last minute may belong to a
+        // run killed a moment ago whose requests are still executing, so its staging is
+        // watched for a few seconds from now.
+        let now = Utc::now();
+        let died_by = if now - journal.updated_at < chrono::Duration::seconds(60) {
+            now
+        } else {
+            journal.updated_at
+        };
+        removed = drop_dead_run_staging(
             &client.database(&db.target),
             &journal.id,
             &db.staging_names(),
+            died_by,
         )
         .await?;
     }
@@ -508,6 +580,7 @@ fn warning_for(status: &RestoreStatus) -> Warning {
         RestoreState::CompletedUnattended => "restore-unattended",
         RestoreState::Pending => "restore-pending",
         RestoreState::Refused => "restore-journal-refused",
+        RestoreState::OtherInstall => "restore-other-install",
     };
     let ack = match status.state {
         RestoreState::Running => String::new(),
@@ -517,7 +590,9 @@ fn warning_for(status: &RestoreStatus) -> Warning {
     let target = status.target.clone().unwrap_or_default();
     let args = match status.state {
         RestoreState::Running | RestoreState::Pending => vec![set, target],
-        RestoreState::Refused => vec![status.path.display().to_string(), status.id.clone()],
+        RestoreState::Refused | RestoreState::OtherInstall => {
+            vec![status.path.display().to_string(), status.id.clone()]
+        }
         _ => vec![set, target, status.id.clone()],
     };
     Warning {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::files_stage::{check_moves, create_staging_dir, staged_entries, staging_dir_for};
 use super::journal::{
     CollectionState, JOURNAL_FORMAT, JournalCollection, JournalDatabase, JournalFiles,
-    JournalHandle, JournalProgress, Phase, RestoreJournal, this_process,
+    JournalHandle, JournalProgress, Phase, RestoreJournal, mongo_server, this_process,
 };
 use super::precheck::check_space;
 use super::recover::{move_files, recover_interrupted_restores, sweep_orphan_staging};
@@ -147,6 +147,9 @@ pub async fn run_restore_with(
         &manifest,
         &backup_dir,
         files_staging.clone(),
+        plan.database
+            .as_ref()
+            .and_then(|_| mongo_server(&config.mongo.uri)),
     ))?;
     let run = Run {
         config,
@@ -246,6 +249,7 @@ fn initial_journal(
     manifest: &Manifest,
     backup_dir: &std::path::Path,
     files_staging: Option<PathBuf>,
+    mongo_server: Option<String>,
 ) -> RestoreJournal {
     let (pid, process_start, boot_id, host) = this_process();
     let database = plan.database.as_ref().map(|db_plan| {
@@ -301,6 +305,7 @@ fn initial_journal(
         started_at: Utc::now(),
         updated_at: Utc::now(),
         backup_dir: backup_dir.to_path_buf(),
+        mongo: mongo_server,
         safety_backup: None,
         database,
         files,

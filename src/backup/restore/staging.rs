@@ -7,9 +7,8 @@
 //! tab, backups, index checks) passes over names with the reserved prefix.
 
 use color_eyre::eyre::{Result, WrapErr};
-use futures::TryStreamExt;
 use mongodb::Database;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::doc;
 use sha2::{Digest, Sha256};
 
 /// The reserved prefix of every staging collection.
@@ -49,19 +48,13 @@ pub fn new_run_id() -> String {
 
 /// The staging collections present in `db`, with their run ids.
 pub async fn list_staging(db: &Database) -> Result<Vec<String>> {
-    let specs: Vec<Document> = db
-        .run_cursor_command(doc! { "listCollections": 1, "nameOnly": true })
-        .await
-        .wrap_err_with(|| format!("cannot list the collections of {}", db.name()))?
-        .try_collect()
-        .await
-        .wrap_err_with(|| format!("cannot list the collections of {}", db.name()))?;
-    Ok(specs
-        .iter()
-        .filter_map(|s| s.get_str("name").ok())
+    let mut names: Vec<String> = super::swap::namespace_types(db)
+        .await?
+        .into_keys()
         .filter(|n| is_staging_collection(n))
-        .map(str::to_string)
-        .collect())
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// Drops the staging collections of `db` whose run is not in `owned`; returns their names.
@@ -99,6 +92,28 @@ pub async fn drop_run_staging(db: &Database, run: &str, names: &[String]) -> Res
     }
     Ok(existed)
 }
+
+/// Like [`drop_run_staging`], for a run that died (was killed) at `died_by` at the latest:
+/// inserts it had sent may still be executing on the server and would recreate a dropped
+/// staging collection, so until [`IN_FLIGHT_SETTLE`] after that moment the run's staging
+/// is listed again every 250 ms and dropped again when it reappeared.
+pub async fn drop_dead_run_staging(
+    db: &Database,
+    run: &str,
+    names: &[String],
+    died_by: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let mut existed = drop_run_staging(db, run, names).await?;
+    let settle = chrono::Duration::from_std(IN_FLIGHT_SETTLE).unwrap_or_default();
+    while chrono::Utc::now() < died_by + settle {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        existed = existed.max(drop_run_staging(db, run, &[]).await?);
+    }
+    Ok(existed)
+}
+
+/// How long after a run's death its last requests may still be executing on the server.
+pub const IN_FLIGHT_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Drops `db.name`; returns whether it existed.
 pub async fn drop_collection(db: &Database, name: &str) -> Result<bool> {

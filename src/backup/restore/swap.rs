@@ -221,6 +221,13 @@ async fn rename_with_retries(
         {
             Ok(_) => return Ok(()),
             Err(e) if command_code(&e) == Some(NAMESPACE_NOT_FOUND) => {
+                // An earlier attempt (or an interrupted run) may have renamed it already:
+                // ask the server again rather than trusting the list taken before.
+                let fresh = match attempt {
+                    0 => None,
+                    _ => namespace_types(&admin.client().database(db)).await.ok(),
+                };
+                let types = fresh.as_ref().unwrap_or(types);
                 if !types.contains_key(staging) && types.contains_key(target) {
                     return Ok(());
                 }

@@ -97,6 +97,7 @@ pub fn warning_text(lang: Lang, warning: &Warning) -> String {
         "restore-unattended" => Msg::WarnRestoreUnattended,
         "restore-pending" => Msg::WarnRestorePending,
         "restore-journal-refused" => Msg::WarnRestoreJournalRefused,
+        "restore-other-install" => Msg::WarnRestoreOtherInstall,
         _ => Msg::WarnUnreadableSet,
     };
     msg.fill(lang, &args)
