@@ -184,14 +184,34 @@ async fn no_safety_backup_on_live_data_needs_force() {
     assert!(shown.contains("--force"), "{shown}");
     assert_unchanged(&fx, &before, &entries, "--no-safety-backup").await;
 
-    // With --force it runs, and takes no safety backup.
-    let out = fx.run(&["restore", &id, "--yes", "--no-safety-backup", "--force"]);
+    // With --force it runs, and takes no safety backup; under --json stdout is one JSON
+    // document (the plan goes to stderr).
+    let out = fx.run(&[
+        "restore",
+        &id,
+        "--yes",
+        "--no-safety-backup",
+        "--force",
+        "--json",
+    ]);
     assert_success(&out, "restore --no-safety-backup --force");
     assert_eq!(
         fx.backup_dir_entries(),
         entries,
         "a safety backup was taken"
     );
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert!(outcome["safety_backup"].is_null(), "{outcome}");
+    assert!(
+        outcome["timings"]["database_swap_s"].as_f64().is_some(),
+        "{outcome}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("restore of {id}:")));
 }
 
 /// The host name scandyctl records in journals.

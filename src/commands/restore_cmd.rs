@@ -69,7 +69,11 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&plan)?);
         return Ok(crate::exit::OK);
     }
-    print_plan(&plan, args.dry_run);
+    if args.json {
+        print_plan(&mut std::io::stderr().lock(), &plan, args.dry_run);
+    } else {
+        print_plan(&mut std::io::stdout().lock(), &plan, args.dry_run);
+    }
     if args.dry_run {
         return Ok(crate::exit::OK);
     }
@@ -79,7 +83,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
             .as_ref()
             .map(|d| d.target.clone())
             .unwrap_or_else(|| config.mongo.database.clone());
-        confirm(&database)?;
+        confirm(&database, args.json)?;
     }
     let output = Arc::new(RestoreOutput::open(args.log.as_deref())?);
     detach_from_terminal(&output);
@@ -290,15 +294,21 @@ impl RestoreOutput {
     }
 }
 
-fn print_plan(plan: &RestorePlan, dry_run: bool) {
+/// Describes the plan on `out` (stderr under `--json`, so that stdout stays one JSON
+/// document).
+fn print_plan(out: &mut dyn Write, plan: &RestorePlan, dry_run: bool) {
     let verb = if dry_run { "would" } else { "will" };
-    println!("restore of {}:", plan.id);
+    let _ = writeln!(out, "restore of {}:", plan.id);
     if plan.safety_backup {
-        println!("  a pre-restore safety backup of the current state {verb} be taken first");
+        let _ = writeln!(
+            out,
+            "  a pre-restore safety backup of the current state {verb} be taken first"
+        );
     }
     if let Some(db) = &plan.database {
         let live = if db.live { " (the live database)" } else { "" };
-        println!(
+        let _ = writeln!(
+            out,
             "  database {}{live}: {} collection(s) {verb} be replaced (loaded beside the live ones, then swapped in)",
             escape_controls(&db.target),
             db.collections.len()
@@ -308,7 +318,8 @@ fn print_plan(plan: &RestorePlan, dry_run: bool) {
                 .current_documents
                 .map(|n| format!("{n} now"))
                 .unwrap_or_else(|| "does not exist".into());
-            println!(
+            let _ = writeln!(
+                out,
                 "    {:<28} {:>9} from backup, {now}",
                 escape_controls(&c.name),
                 c.backup_documents
@@ -316,30 +327,41 @@ fn print_plan(plan: &RestorePlan, dry_run: bool) {
         }
     }
     if let Some(files) = &plan.files {
-        println!(
+        let _ = writeln!(
+            out,
             "  files into {}: {} added, {} overwritten",
             escape_controls(&files.target.display().to_string()),
             files.added.len(),
             files.overwritten.len()
         );
         for path in files.overwritten.iter().take(20) {
-            println!(
+            let _ = writeln!(
+                out,
                 "    overwrite {}",
                 escape_controls(&path.display().to_string())
             );
         }
         if files.overwritten.len() > 20 {
-            println!("    … and {} more", files.overwritten.len() - 20);
+            let _ = writeln!(out, "    … and {} more", files.overwritten.len() - 20);
         }
     }
 }
 
-fn confirm(database: &str) -> Result<()> {
+/// Asks for the database name on the terminal (the prompt on stderr under `--json`).
+fn confirm(database: &str, json: bool) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!(super::NeedsConfirmation { command: "restore" });
     }
-    print!("Type the database name ({database}) to confirm the restore: ");
-    std::io::stdout().flush()?;
+    let prompt = format!("Type the database name ({database}) to confirm the restore: ");
+    if json {
+        let mut err = std::io::stderr().lock();
+        write!(err, "{prompt}")?;
+        err.flush()?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        write!(out, "{prompt}")?;
+        out.flush()?;
+    }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     if line.trim() != database {
