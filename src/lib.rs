@@ -18,6 +18,7 @@ pub mod logs;
 pub mod mongo;
 pub mod notify;
 pub mod sanitize;
+pub mod schedule;
 pub mod state;
 pub mod system;
 pub mod ui;
