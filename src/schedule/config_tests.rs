@@ -78,7 +78,7 @@ fn typos_get_suggestions() {
     let err = parse(&GUIDE.replace("jitter_seconds", "jiter_seconds")).unwrap_err();
     assert!(err.message.contains("schedule.jitter_seconds"), "{err}");
 
-    let err = parse(&GUIDE.replace("0 * * 0\", type", "0 * * 0\", typ")).unwrap_err();
+    let err = parse(&GUIDE.replace("2 * * 0\", type", "2 * * 0\", typ")).unwrap_err();
     assert_eq!(err.key, "schedule.weekly.typ");
     assert!(err.message.contains("did you mean type?"), "{err}");
 
