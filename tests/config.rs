@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 29] = [
+const ALL_KEYS: [&str; 31] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -105,6 +105,7 @@ const ALL_KEYS: [&str; 29] = [
     "backup.keep_pre_restore_days",
     "backup.keep_weekly",
     "backup.log_dirs",
+    "backup.min_free_percent",
     "backup.recipients",
     "backup.recipients_file",
     "backup.uploads",
@@ -112,6 +113,7 @@ const ALL_KEYS: [&str; 29] = [
     "logs.files",
     "logs.journal_units",
     "logs.max_entries",
+    "metrics.textfile_dir",
     "mongo.database",
     "mongo.uri",
     "restore.parallel_collections",

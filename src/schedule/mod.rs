@@ -2,9 +2,12 @@
 //! DST, coinciding entries, catch-up), the state file and the runner that backs up,
 //! verifies and prunes through the backup engine.
 
+pub mod alert;
 pub mod config;
+pub mod runner;
 pub mod slots;
 pub mod state;
+pub mod units;
 pub mod zone;
 
 pub use config::{
