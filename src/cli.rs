@@ -163,6 +163,9 @@ pub enum Command {
         /// Machine-readable output (with `--once`).
         #[arg(long, requires = "once")]
         json: bool,
+        /// Serve the metrics for Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9817).
+        #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+        metrics_listen: Option<String>,
     },
     /// Runs one job for the console in the background (started by the console, which hands
     /// over its configuration on stdin).

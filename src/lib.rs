@@ -15,6 +15,7 @@ pub mod exit;
 pub mod i18n;
 pub mod jobs;
 pub mod logs;
+pub mod metrics;
 pub mod mongo;
 pub mod notify;
 pub mod sanitize;

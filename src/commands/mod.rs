@@ -72,7 +72,11 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
                 notify_cmd::run_test(&cli.global, channel, json).await
             }
         },
-        Command::Watch { once, json } => watch_cmd::run(&cli.global, once, json).await,
+        Command::Watch {
+            once,
+            json,
+            metrics_listen,
+        } => watch_cmd::run(&cli.global, once, json, metrics_listen).await,
         Command::JobWorker { job } => job_worker_cmd::run(&job).await,
         Command::Schedule(args) => schedule_cmd::run(&cli.global, args.command).await,
         Command::Db(args) => {

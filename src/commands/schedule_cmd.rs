@@ -82,6 +82,7 @@ fn runner(loaded: LoadedConfig, schedule: ScheduleConfig) -> Result<Runner, i32>
         }
     };
     Ok(Runner {
+        config_file: loaded.file.clone(),
         zone: Zone::from_config(schedule.timezone),
         config: loaded.config,
         schedule,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod runner;
 pub mod slots;
 pub mod state;
+pub mod summary;
 pub mod units;
 pub mod zone;
 

@@ -60,6 +60,8 @@ pub struct Runner {
     pub state_dir: PathBuf,
     /// Where progress lines go.
     pub log: LogSink,
+    /// The config file (`[schedule]`, for the metrics file).
+    pub config_file: Option<PathBuf>,
 }
 
 /// What one scheduled run did.
@@ -118,7 +120,14 @@ impl Runner {
         for entry in &self.schedule.entries {
             state.entry_mut(&entry.name).next_run = slots::entry_next(entry, self.zone, now);
         }
-        save_state(&state_path(&self.state_dir), state, now)
+        save_state(&state_path(&self.state_dir), state, now)?;
+        let live = crate::metrics::Live::default();
+        if let Err(err) =
+            crate::metrics::refresh_textfile(&self.config, self.config_file.as_deref(), &live, now)
+        {
+            self.say(&format!("warning: metrics: {err:#}"));
+        }
+        Ok(())
     }
 
     /// Whether anything is due at `now` (reads the state, takes no lock).
