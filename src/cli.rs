@@ -151,6 +151,8 @@ pub enum Command {
     },
     /// MongoDB statistics and index checks.
     Db(DbArgs),
+    /// Automatic backups: show the schedule, run it (daemon or once), install systemd units.
+    Schedule(ScheduleArgs),
     /// Notification channels (e-mail, webhooks): send a test message.
     Notify(NotifyArgs),
     /// Evaluate the alert rules headless (as a systemd service) and notify; `--once` checks once.
@@ -161,6 +163,9 @@ pub enum Command {
         /// Machine-readable output (with `--once`).
         #[arg(long, requires = "once")]
         json: bool,
+        /// Serve the metrics for Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9817).
+        #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+        metrics_listen: Option<String>,
     },
     /// Runs one job for the console in the background (started by the console, which hands
     /// over its configuration on stdin).
@@ -169,6 +174,56 @@ pub enum Command {
         /// The job file in the state directory.
         #[arg(long, value_name = "FILE")]
         job: PathBuf,
+    },
+}
+
+/// Flags of `scandyctl schedule`.
+#[derive(Debug, Args, Clone)]
+pub struct ScheduleArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ScheduleCommand,
+}
+
+/// Subcommands of `scandyctl schedule`.
+#[derive(Debug, Subcommand, Clone)]
+pub enum ScheduleCommand {
+    /// Each entry with its next five runs (local time and UTC), the last run and its outcome.
+    Show {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the schedule in the foreground (for systemd): sleep until the next slot, back up,
+    /// verify, prune; `--once` runs what is due now (catch-up included) and exits.
+    Run {
+        /// One pass: run what is due, then exit (what a systemd timer or cron calls).
+        #[arg(long)]
+        once: bool,
+        /// With `--once`: longest wait in seconds for a busy backup directory (default 3600).
+        #[arg(long, requires = "once", value_name = "SECONDS")]
+        wait: Option<u64>,
+        /// Machine-readable output (with `--once`).
+        #[arg(long, requires = "once")]
+        json: bool,
+    },
+    /// Write the systemd units (the service or the timer) with this binary and config filled in.
+    Install {
+        /// The timer pair scandyctl-backup.{service,timer} (`schedule run --once`).
+        #[arg(long, conflicts_with = "service")]
+        timer: bool,
+        /// The daemon scandyctl-schedule.service (`schedule run`; the default).
+        #[arg(long)]
+        service: bool,
+        /// Print the units instead of writing them.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also run `systemctl daemon-reload` and `systemctl enable --now` for the unit.
+        #[arg(long, conflicts_with = "dry_run")]
+        enable: bool,
+        /// Directory to write the units to.
+        #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
+        unit_dir: PathBuf,
     },
 }
 

@@ -189,6 +189,16 @@ catalog! {
     BkLastBackup => "Last backup", "Letzte Sicherung";
     BkNextRun => "Next run", "Nächster Lauf";
     BkNotScheduled => "not scheduled", "nicht geplant";
+    BkLastScheduled => "last scheduled", "zuletzt geplant";
+    SchedNeverRan => "never ran", "noch nie gelaufen";
+    SchedOk => "ok", "ok";
+    SchedFailed => "FAILED", "FEHLGESCHLAGEN";
+    SchedDeferred => "deferred (directory busy)", "verschoben (Verzeichnis belegt)";
+    SchedRunning => "running", "läuft";
+    SchedConfigError => "[schedule]: {}", "[schedule]: {}";
+    OvSchedule => "Schedule", "Zeitplan";
+    WarnScheduleFailed => "the last scheduled backup failed: {}", "die letzte geplante Sicherung ist fehlgeschlagen: {}";
+    WarnScheduleMissed => "scheduled backup not run: {}", "geplante Sicherung nicht gelaufen: {}";
     BkWarnings => "Warnings", "Warnungen";
     BkNoWarnings => "none", "keine";
     BkColId => "ID", "ID";

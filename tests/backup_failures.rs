@@ -327,7 +327,11 @@ async fn a_full_disk_fails_the_backup_and_keeps_nothing() {
     assert_eq!(tmpfs.capacity(), 256 * 1024, "tmpfs size");
 
     // 256 KiB: the database member does not fit.
-    let out = fx.run(&["backup", "--type", "full"]);
+    let out = fx
+        .command(&["backup", "--type", "full"])
+        .env("SCANDYCTL_TEST_NO_PREFLIGHT", "1")
+        .output()
+        .unwrap();
     eprintln!("disk full during the dump:\n{}", stderr(&out));
     assert_failed(
         &out,
@@ -344,7 +348,11 @@ async fn a_full_disk_fails_the_backup_and_keeps_nothing() {
     let room = (mongo_size + 256 * 1024).div_ceil(4096) * 4096;
     tmpfs.resize(&room.to_string());
     assert_eq!(tmpfs.capacity(), room, "tmpfs size after remount");
-    let out = fx.run(&["backup", "--type", "full"]);
+    let out = fx
+        .command(&["backup", "--type", "full"])
+        .env("SCANDYCTL_TEST_NO_PREFLIGHT", "1")
+        .output()
+        .unwrap();
     eprintln!("disk full during the files:\n{}", stderr(&out));
     assert_failed(
         &out,
@@ -406,7 +414,11 @@ async fn a_disk_filling_up_while_the_dump_streams_names_enospc() {
             return;
         }
     };
-    let out = fx.run(&["backup", "--type", "full"]);
+    let out = fx
+        .command(&["backup", "--type", "full"])
+        .env("SCANDYCTL_TEST_NO_PREFLIGHT", "1")
+        .output()
+        .unwrap();
     eprintln!("disk full while the dump streams:\n{}", stderr(&out));
     assert_failed(
         &out,

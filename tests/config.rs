@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 29] = [
+const ALL_KEYS: [&str; 31] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -105,6 +105,7 @@ const ALL_KEYS: [&str; 29] = [
     "backup.keep_pre_restore_days",
     "backup.keep_weekly",
     "backup.log_dirs",
+    "backup.min_free_percent",
     "backup.recipients",
     "backup.recipients_file",
     "backup.uploads",
@@ -112,6 +113,7 @@ const ALL_KEYS: [&str; 29] = [
     "logs.files",
     "logs.journal_units",
     "logs.max_entries",
+    "metrics.textfile_dir",
     "mongo.database",
     "mongo.uri",
     "restore.parallel_collections",
@@ -678,7 +680,7 @@ fn unknown_keys_and_sections_suggest_the_closest() {
 
     let (_, text) = config_error("[database]\nname = \"x\"\n");
     assert!(
-        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, restore, logs, system, web, ui, alerts, notify)"),
+        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, restore, logs, system, web, ui, metrics, alerts, notify, schedule)"),
         "{text}"
     );
 }
@@ -1406,7 +1408,7 @@ fn backup_encryption_unknown_keys_suggest_the_new_keys() {
     let (_, text) = config_error("[backup]\nencrypt = true\n");
     assert!(
         text.ends_with(
-            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days)"
+            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days, min_free_percent)"
         ),
         "{text}"
     );
@@ -1584,7 +1586,8 @@ fn render_effective_shows_recipients_and_identity_path_only() {
             "keep_daily",
             "keep_weekly",
             "keep_monthly",
-            "keep_pre_restore_days"
+            "keep_pre_restore_days",
+            "min_free_percent"
         ]
     );
 

@@ -8,11 +8,12 @@ use scandyctl::config::{CliOverrides, Config, LoadContext, LoadedConfig, ValueSo
 use scandyctl::discovery::SearchPaths;
 
 /// Optional keys that are unset by default; the example lists them as `# key = ...` lines.
-const COMMENTED_OUT: [&str; 6] = [
+const COMMENTED_OUT: [&str; 7] = [
     "backup.identity",
     "backup.recipients_file",
     "logs.docker_containers",
     "logs.journal_units",
+    "metrics.textfile_dir",
     "system.containers",
     "system.units",
 ];
@@ -95,7 +96,7 @@ fn example_config_loads_and_matches_the_defaults() {
         "{:?}",
         loaded.sources.keys()
     );
-    assert_eq!(loaded.sources.len(), 29, "{:?}", loaded.sources.keys());
+    assert_eq!(loaded.sources.len(), 31, "{:?}", loaded.sources.keys());
     let text = std::fs::read_to_string(&example).unwrap();
     let commented = commented_out_keys(&text);
     assert_eq!(
@@ -139,5 +140,6 @@ fn example_config_commented_out_keys_are_valid_when_enabled() {
     expected.logs.docker_containers = vec!["scandy-app-scandy".into()];
     expected.system.units = vec!["scandy.service".into(), "mongod.service".into()];
     expected.system.containers = vec!["scandy-app-scandy".into(), "scandy-mongodb-scandy".into()];
+    expected.metrics.textfile_dir = Some(PathBuf::from("/var/lib/prometheus/node-exporter"));
     assert_eq!(loaded.config, expected);
 }

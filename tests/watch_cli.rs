@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_scandyctl");
 
 const PASSWORD: &str = "s3cretPw-9";
 
-const ALL_DEFAULTS: [&str; 9] = [
+const ALL_DEFAULTS: [&str; 11] = [
     "disk",
     "memory",
     "cpu",
@@ -24,6 +24,8 @@ const ALL_DEFAULTS: [&str; 9] = [
     "backup_age",
     "verify",
     "error_rate",
+    "backup-failed",
+    "backup-missed",
 ];
 
 /// A loopback port nothing listens on.
@@ -115,7 +117,7 @@ fn once_json_reports_health_mongo_and_backup_alerts_with_exit_3() {
         .unwrap();
     assert_eq!(mongo["priority"], "critical");
     assert!(mongo["summary"].as_str().unwrap().contains("refused"));
-    assert_eq!(json["rules"], 9);
+    assert_eq!(json["rules"], 11);
     assert!(!stdout.contains(PASSWORD), "the password leaked: {stdout}");
     assert!(!text(&out.stderr).contains(PASSWORD));
 }

@@ -200,6 +200,14 @@ fn observations(
             Some(MongoSignal::AuthFailed(detail)) => condition(true, detail),
             Some(_) => condition(false, ""),
         }),
+        Metric::BackupFailed => single(match &signals.schedule_failed {
+            Some(error) => condition(true, error),
+            None => condition(false, ""),
+        }),
+        Metric::BackupMissed => single(match &signals.schedule_missed {
+            Some(which) => condition(true, which),
+            None => condition(false, ""),
+        }),
         // `None` here means "no failed verification", so it clears.
         Metric::VerifyFailed => single(match &signals.verify_failed {
             Some(set) => condition(true, set),
@@ -335,6 +343,20 @@ fn describe(
             "MongoDB refuses the credentials".to_string(),
             format!("MongoDB refuses the configured user: {detail}"),
             "Compare user and password in mongo.uri or Scandy's .env with the MongoDB users."
+                .to_string(),
+        ),
+        Metric::BackupFailed => (
+            "Scheduled backup failed".to_string(),
+            format!("The last scheduled backup failed: {detail}"),
+            "See `scandyctl schedule show` and the journal of the schedule service; the next \
+             slot tries again."
+                .to_string(),
+        ),
+        Metric::BackupMissed => (
+            "Scheduled backup missed".to_string(),
+            format!("A scheduled backup did not run: {detail}"),
+            "Check that scandyctl-schedule.service or scandyctl-backup.timer is enabled and \
+             running (`systemctl status`); `scandyctl schedule run --once` catches up."
                 .to_string(),
         ),
         Metric::VerifyFailed => (

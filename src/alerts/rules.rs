@@ -36,11 +36,15 @@ pub enum Metric {
     VerifyFailed,
     /// Error-level log entries per minute.
     ErrorRatePerMinute,
+    /// The last scheduled backup failed (`[schedule]`).
+    BackupFailed,
+    /// A scheduled backup is more than an hour overdue and has not run.
+    BackupMissed,
 }
 
 impl Metric {
     /// Every metric, in documentation order.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 11] = [
         Metric::DiskUsedPercent,
         Metric::MemoryUsedPercent,
         Metric::CpuPercent,
@@ -50,6 +54,8 @@ impl Metric {
         Metric::BackupAgeHours,
         Metric::VerifyFailed,
         Metric::ErrorRatePerMinute,
+        Metric::BackupFailed,
+        Metric::BackupMissed,
     ];
 
     /// The name used in `metric = "..."`.
@@ -64,6 +70,8 @@ impl Metric {
             Metric::BackupAgeHours => "backup_age_hours",
             Metric::VerifyFailed => "verify_failed",
             Metric::ErrorRatePerMinute => "error_rate_per_minute",
+            Metric::BackupFailed => "backup_failed",
+            Metric::BackupMissed => "backup_missed",
         }
     }
 
@@ -80,6 +88,8 @@ impl Metric {
                 | Metric::MongoUnreachable
                 | Metric::MongoAuthFailing
                 | Metric::VerifyFailed
+                | Metric::BackupFailed
+                | Metric::BackupMissed
         )
     }
 }
@@ -150,6 +160,8 @@ pub fn default_rules() -> Vec<AlertRule> {
         AlertRule::numeric("backup_age", BackupAgeHours, Some(26.0), Some(50.0)),
         AlertRule::boolean("verify", VerifyFailed, Priority::Warning, 0),
         AlertRule::numeric("error_rate", ErrorRatePerMinute, Some(10.0), None).lasting(300, 2.0),
+        AlertRule::boolean("backup-failed", BackupFailed, Priority::Critical, 0),
+        AlertRule::boolean("backup-missed", BackupMissed, Priority::Warning, 0),
     ]
 }
 

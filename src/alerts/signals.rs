@@ -22,6 +22,11 @@ pub struct Signals {
     pub verify_failed: Option<String>,
     /// Error-level log entries per minute (averaged over the last few minutes).
     pub errors_per_minute: Option<f64>,
+    /// The error of the last scheduled backup when it failed (`None`: it did not fail, or
+    /// nothing is scheduled).
+    pub schedule_failed: Option<String>,
+    /// The overdue scheduled runs ("daily since 2026-11-26 02:00 UTC"); `None`: none.
+    pub schedule_missed: Option<String>,
 }
 
 /// What a MongoDB probe found (details must already be free of secrets).

@@ -59,6 +59,7 @@ pub async fn create_backup(
 ) -> Result<BackupOutcome> {
     let dir = config.resolve(&config.backup.dir);
     let lock = acquire(&dir, "backup")?;
+    super::preflight::check_space(config, request.kind).await?;
     let mut outcome = create_backup_locked(config, request, &lock, progress, cancel).await?;
     outcome.notes.splice(0..0, lock.notes.iter().cloned());
     Ok(outcome)

@@ -16,6 +16,7 @@ pub mod lock;
 pub mod manifest;
 pub mod member;
 pub mod portable;
+pub mod preflight;
 pub mod progress;
 pub mod restore;
 pub mod retention;

@@ -67,7 +67,16 @@ pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
 /// `scandyctl status`: inventory plus warnings (interrupted restores among them, until
 /// acknowledged); exit 0 also with warnings.
 pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -> Result<i32> {
-    let config = load_config(global)?;
+    let loaded = crate::config::load(
+        &global.overrides(),
+        &crate::config::LoadContext::from_process(),
+    )?;
+    let config = loaded.config.clone();
+    let schedule = crate::schedule::summary::load_glance(
+        loaded.file.as_deref(),
+        &crate::state::state_dir(),
+        Utc::now(),
+    );
     let dir = config.resolve(&config.backup.dir);
     let inventory = scan_inventory(&dir)?;
     let space = disk_space(&dir).ok();
@@ -76,6 +85,10 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
     let dir_state = backup_dir_state(&dir);
     add_install_warnings(&mut warnings, &dir, own.as_ref(), &dir_state);
     warnings.extend(restores.warnings());
+    if let Ok(Some(glance)) = &schedule {
+        warnings.extend(glance.warnings());
+    }
+    crate::metrics::write_for_status(&config, loaded.file.as_deref());
     if json {
         println!(
             "{}",
@@ -89,6 +102,10 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
                 "scandy_backups": own,
                 "warnings": warnings,
                 "restores": restores.restores,
+                "schedule": match &schedule {
+                    Ok(glance) => serde_json::json!(glance),
+                    Err(err) => serde_json::json!({ "error": err }),
+                },
             }))?
         );
         return Ok(crate::exit::OK);
@@ -103,6 +120,7 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
         );
     }
     print_sets(&inventory);
+    print_schedule(&schedule);
     if warnings.is_empty() {
         println!("no warnings");
     } else {
@@ -112,6 +130,35 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
         }
     }
     Ok(crate::exit::OK)
+}
+
+fn print_schedule(schedule: &Result<Option<crate::schedule::summary::ScheduleGlance>, String>) {
+    let glance = match schedule {
+        Ok(None) => return println!("schedule: not scheduled"),
+        Err(err) => return println!("schedule: {}", escape_controls(err)),
+        Ok(Some(glance)) => glance,
+    };
+    match (&glance.next_local, glance.next_run) {
+        (Some(local), Some(utc)) => println!(
+            "schedule: next run {local} ({}) for {}",
+            utc.format("%Y-%m-%d %H:%M UTC"),
+            glance.next_entries.join(", ")
+        ),
+        _ => println!("schedule: no next run"),
+    }
+    match &glance.last {
+        None => println!("  last scheduled run: never"),
+        Some(last) => println!(
+            "  last scheduled run: {} {} ({} ago){}",
+            last.entry,
+            last.outcome.as_str(),
+            human_age(Utc::now() - last.started),
+            last.set_id
+                .as_deref()
+                .map(|id| format!(", set {}", escape_controls(id)))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// `scandyctl export ID --out FILE|DIR`: prints the file written and its size. Ctrl-C

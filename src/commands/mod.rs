@@ -16,6 +16,7 @@ pub mod progress_line;
 pub mod prune_cmd;
 pub mod recovery;
 pub mod restore_cmd;
+pub mod schedule_cmd;
 pub mod watch_cmd;
 mod watch_signals;
 
@@ -71,8 +72,13 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
                 notify_cmd::run_test(&cli.global, channel, json).await
             }
         },
-        Command::Watch { once, json } => watch_cmd::run(&cli.global, once, json).await,
+        Command::Watch {
+            once,
+            json,
+            metrics_listen,
+        } => watch_cmd::run(&cli.global, once, json, metrics_listen).await,
         Command::JobWorker { job } => job_worker_cmd::run(&job).await,
+        Command::Schedule(args) => schedule_cmd::run(&cli.global, args.command).await,
         Command::Db(args) => {
             recovery::recover_and_sweep(&cli.global).await;
             run_db(&cli.global, args.command).await
@@ -122,6 +128,9 @@ pub fn exit_code_for(err: &color_eyre::eyre::Report) -> i32 {
         }
         if cause.is::<NeedsConfirmation>() || cause.is::<UsageError>() {
             return crate::exit::USAGE;
+        }
+        if cause.is::<crate::schedule::ScheduleConfigError>() {
+            return crate::exit::CONFIG;
         }
         if cause.is::<crate::mongo::probe::MongoUnreachable>() {
             return crate::exit::MONGO_UNREACHABLE;

@@ -30,6 +30,7 @@ fn kind_name(channel: &ChannelConfig) -> &'static str {
             crate::notify::WebhookFormat::Gotify => "gotify",
             crate::notify::WebhookFormat::Slack => "slack",
             crate::notify::WebhookFormat::Sms => "sms",
+            crate::notify::WebhookFormat::Alertmanager => "alertmanager",
         },
     }
 }

@@ -33,7 +33,12 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 const RATE_MINUTES: i64 = 5;
 
 /// `scandyctl watch [--once] [--json]`.
-pub async fn run(global: &GlobalArgs, once: bool, json: bool) -> Result<i32> {
+pub async fn run(
+    global: &GlobalArgs,
+    once: bool,
+    json: bool,
+    metrics_listen: Option<String>,
+) -> Result<i32> {
     let loaded = load(&global.overrides(), &LoadContext::from_process())?;
     let file = loaded.file.as_deref();
     let rules = match load_rules(file) {
@@ -50,10 +55,79 @@ pub async fn run(global: &GlobalArgs, once: bool, json: bool) -> Result<i32> {
             return Ok(crate::exit::CONFIG);
         }
     };
+    let exports = Exports::new(loaded.file.clone(), metrics_listen.as_deref())?;
     if once {
-        run_once(loaded.config, rules, json).await
+        run_once(loaded.config, rules, json, exports).await
     } else {
-        watch(loaded.config, rules, notify).await
+        watch(loaded.config, rules, notify, exports).await
+    }
+}
+
+/// What `watch` exports besides notifications: the schedule signals it reads, the metrics
+/// text file and the `/metrics` endpoint.
+struct Exports {
+    config_file: Option<std::path::PathBuf>,
+    served: Option<crate::metrics::server::MetricsText>,
+}
+
+impl Exports {
+    fn new(config_file: Option<std::path::PathBuf>, listen: Option<&str>) -> Result<Exports> {
+        let served = match listen {
+            Some(addr) => {
+                let text = crate::metrics::server::MetricsText::default();
+                let bound = crate::metrics::serve_metrics(addr, text.clone())?;
+                log(&format!("metrics: serving http://{bound}/metrics"));
+                Some(text)
+            }
+            None => None,
+        };
+        Ok(Exports {
+            config_file,
+            served,
+        })
+    }
+
+    /// Adds the failed and missed scheduled runs to `signals`.
+    fn schedule_signals(&self, signals: &mut crate::alerts::Signals, now: DateTime<Utc>) {
+        let state_dir = crate::state::state_dir();
+        if let Ok(Some(glance)) =
+            crate::schedule::summary::load_glance(self.config_file.as_deref(), &state_dir, now)
+        {
+            signals.schedule_failed = glance.failed().map(String::from);
+            signals.schedule_missed = glance.missed_text();
+        }
+    }
+
+    /// Refreshes `/metrics` and the metrics text file after an evaluation.
+    fn publish(
+        &self,
+        config: &Config,
+        signals: &crate::alerts::Signals,
+        alerts: &[ActiveAlert],
+        now: DateTime<Utc>,
+    ) {
+        let live = crate::metrics::Live {
+            mongodb_up: signals
+                .mongo
+                .as_ref()
+                .map(|m| *m == crate::alerts::MongoSignal::Ok),
+            health_up: signals.health.as_ref().map(Result::is_ok),
+            alerts: Some(
+                alerts
+                    .iter()
+                    .map(|a| (a.rule.clone(), a.priority))
+                    .collect(),
+            ),
+        };
+        let file = self.config_file.as_deref();
+        if let Some(served) = &self.served
+            && let Ok(mut text) = served.lock()
+        {
+            *text = crate::metrics::render_metrics(config, file, &live, now);
+        }
+        if let Err(err) = crate::metrics::refresh_textfile(config, file, &live, now) {
+            log(&format!("warning: metrics: {err:#}"));
+        }
     }
 }
 
@@ -82,7 +156,12 @@ struct OnceReport<'a> {
 }
 
 /// One evaluation; `for_seconds` is ignored so a single sample can fire every rule.
-async fn run_once(config: Config, rules: Vec<AlertRule>, json: bool) -> Result<i32> {
+async fn run_once(
+    config: Config,
+    rules: Vec<AlertRule>,
+    json: bool,
+    exports: Exports,
+) -> Result<i32> {
     let rules: Vec<AlertRule> = rules
         .into_iter()
         .map(|rule| AlertRule {
@@ -107,7 +186,9 @@ async fn run_once(config: Config, rules: Vec<AlertRule>, json: bool) -> Result<i
         }),
     }
     let now = Utc::now();
+    exports.schedule_signals(&mut signals, now);
     let alerts = engine.evaluate(&signals, now);
+    exports.publish(&config, &signals, &alerts, now);
     if json {
         let report = OnceReport {
             checked_at: now,
@@ -183,7 +264,12 @@ async fn once_error_rate(config: &Config) -> Result<f64, String> {
 }
 
 /// The headless watcher: evaluates until Ctrl-C / SIGTERM (exit 0).
-async fn watch(config: Config, rules: Vec<AlertRule>, notify: NotifyConfig) -> Result<i32> {
+async fn watch(
+    config: Config,
+    rules: Vec<AlertRule>,
+    notify: NotifyConfig,
+    exports: Exports,
+) -> Result<i32> {
     let cancel = cancel_on_signal();
     let period = Duration::from_millis(u64::from(config.system.refresh_ms)).max(MIN_PERIOD);
     let host = hostname::get()
@@ -228,7 +314,9 @@ async fn watch(config: Config, rules: Vec<AlertRule>, notify: NotifyConfig) -> R
         }
         signals.errors_per_minute = errors.as_ref().map(|e| e.per_minute(Utc::now()));
         let now = Utc::now();
+        exports.schedule_signals(&mut signals, now);
         let active = engine.evaluate(&signals, now);
+        exports.publish(&config, &signals, &active, now);
         log_changes(&previous, &active);
         let incidents: Vec<ActiveIncident> = active
             .iter()

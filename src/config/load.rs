@@ -219,6 +219,14 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
         logs_max_entries(settings, source, &mut loaded)?;
         system_refresh(settings, source, &mut loaded)?;
         restore_parallel(settings, source, &mut loaded)?;
+        backup_min_free(settings, source, &mut loaded)?;
+        loaded.config.metrics.textfile_dir =
+            optional_path(settings, "metrics.textfile_dir", source, &file_dir)?;
+        if loaded.config.metrics.textfile_dir.is_some() {
+            loaded
+                .sources
+                .insert("metrics.textfile_dir".into(), source.clone());
+        }
     }
     for key in BACKUP_ENCRYPTION_KEYS
         .into_iter()
@@ -227,6 +235,8 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
             "logs.max_entries",
             "system.refresh_ms",
             "restore.parallel_collections",
+            "backup.min_free_percent",
+            "metrics.textfile_dir",
         ])
     {
         loaded
@@ -476,6 +486,28 @@ fn restore_parallel(
         loaded
             .sources
             .insert("restore.parallel_collections".into(), source.clone());
+    }
+    Ok(())
+}
+
+/// `backup.min_free_percent` (config file only): a whole number of percent in range.
+fn backup_min_free(
+    settings: &FileSettings,
+    source: &ValueSource,
+    loaded: &mut LoadedConfig,
+) -> Result<(), ConfigError> {
+    let range = 0..=super::BackupSection::MAX_MIN_FREE_PERCENT;
+    if let Some(value) = bounded(
+        settings,
+        source,
+        "backup.min_free_percent",
+        range,
+        " of percent",
+    )? {
+        loaded.config.backup.min_free_percent = value;
+        loaded
+            .sources
+            .insert("backup.min_free_percent".into(), source.clone());
     }
     Ok(())
 }

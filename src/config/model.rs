@@ -27,6 +27,17 @@ pub struct Config {
     pub web: WebSection,
     /// `[ui]`: console preferences.
     pub ui: UiSection,
+    /// `[metrics]`: where the Prometheus text file goes.
+    #[serde(default)]
+    pub metrics: MetricsSection,
+}
+
+/// `[metrics]` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsSection {
+    /// Directory of node_exporter's textfile collector; `scandyctl.prom` is written there by
+    /// scheduled runs, `watch` and `status`. Unset: no file.
+    pub textfile_dir: Option<PathBuf>,
 }
 
 /// `[scandy]` section.
@@ -85,6 +96,21 @@ pub struct BackupSection {
     /// `keep_pre_restore_days`).
     #[serde(default)]
     pub retention: RetentionPolicy,
+    /// Percent of the backup filesystem that must stay free after a backup; the pre-flight
+    /// check refuses a backup that would leave less.
+    #[serde(default = "default_min_free_percent")]
+    pub min_free_percent: u32,
+}
+
+fn default_min_free_percent() -> u32 {
+    BackupSection::DEFAULT_MIN_FREE_PERCENT
+}
+
+impl BackupSection {
+    /// Default of `min_free_percent`.
+    pub const DEFAULT_MIN_FREE_PERCENT: u32 = 10;
+    /// Largest allowed `min_free_percent`.
+    pub const MAX_MIN_FREE_PERCENT: u32 = 90;
 }
 
 impl Default for BackupSection {
@@ -99,6 +125,7 @@ impl Default for BackupSection {
             recipients_file: None,
             identity: None,
             retention: RetentionPolicy::default(),
+            min_free_percent: BackupSection::DEFAULT_MIN_FREE_PERCENT,
         }
     }
 }
@@ -253,6 +280,7 @@ impl Default for Config {
             ui: UiSection {
                 language: LanguageSetting::Auto,
             },
+            metrics: MetricsSection::default(),
         }
     }
 }

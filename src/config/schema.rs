@@ -26,16 +26,16 @@ impl KeyType {
 }
 
 /// The config file sections, in the order they are printed.
-pub const SECTIONS: [&str; 8] = [
-    "scandy", "mongo", "backup", "restore", "logs", "system", "web", "ui",
+pub const SECTIONS: [&str; 9] = [
+    "scandy", "mongo", "backup", "restore", "logs", "system", "web", "ui", "metrics",
 ];
 
-/// Sections another loader reads and checks (`[[alerts]]` rules, `[notify]` channels); the
-/// key-by-key check here passes over them.
-pub const EXTERNAL_SECTIONS: [&str; 2] = ["alerts", "notify"];
+/// Sections another loader reads and checks (`[[alerts]]` rules, `[notify]` channels,
+/// `[schedule]` entries); the key-by-key check here passes over them.
+pub const EXTERNAL_SECTIONS: [&str; 3] = ["alerts", "notify", "schedule"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 29] = [
+pub const KEYS: [(&str, KeyType); 31] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("scandy.kind", KeyType::String),
@@ -53,6 +53,7 @@ pub const KEYS: [(&str, KeyType); 29] = [
     ("backup.keep_weekly", KeyType::Integer),
     ("backup.keep_monthly", KeyType::Integer),
     ("backup.keep_pre_restore_days", KeyType::Integer),
+    ("backup.min_free_percent", KeyType::Integer),
     ("restore.parallel_collections", KeyType::Integer),
     ("logs.files", KeyType::StringArray),
     ("logs.max_entries", KeyType::Integer),
@@ -65,6 +66,7 @@ pub const KEYS: [(&str, KeyType); 29] = [
     ("web.health_interval", KeyType::Integer),
     ("web.rate_limit", KeyType::String),
     ("ui.language", KeyType::String),
+    ("metrics.textfile_dir", KeyType::String),
 ];
 
 /// Every section a config file may have, in documentation order.

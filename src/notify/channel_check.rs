@@ -12,6 +12,7 @@ use super::config::{SecretSource, SmtpConfig, SmtpSecurity, WebhookConfig, Webho
 pub(super) enum RawKind {
     Smtp,
     Webhook,
+    Alertmanager,
 }
 
 #[derive(Deserialize)]
@@ -256,4 +257,28 @@ pub(super) fn webhook_channel(ch: &RawChannel, at: &str) -> Result<WebhookConfig
         body_template,
         content_type,
     })
+}
+
+/// An `alertmanager` channel: `url` is the Alertmanager's base URL (`/api/v2/alerts` is
+/// appended), an optional bearer token; no format, template or content type.
+pub(super) fn alertmanager_channel(ch: &RawChannel, at: &str) -> Result<WebhookConfig, KeyError> {
+    reject_keys(
+        at,
+        "alertmanager",
+        &[
+            ("format", ch.format.is_some()),
+            ("body_template", ch.body_template.is_some()),
+            ("content_type", ch.content_type.is_some()),
+        ],
+    )?;
+    let mut config = webhook_channel(ch, at).map_err(|(key, message)| {
+        (
+            key,
+            message.replace("a webhook channel", "an alertmanager channel"),
+        )
+    })?;
+    config.url = super::alertmanager::alerts_url(&config.url);
+    config.format = WebhookFormat::Alertmanager;
+    config.content_type = "application/json".into();
+    Ok(config)
 }

@@ -186,6 +186,8 @@ pub enum WebhookFormat {
     Slack,
     /// Any HTTP SMS gateway: the body comes from `body_template`.
     Sms,
+    /// Prometheus Alertmanager: a list of alerts for `/api/v2/alerts` (`kind = "alertmanager"`).
+    Alertmanager,
 }
 
 impl WebhookFormat {
@@ -197,6 +199,7 @@ impl WebhookFormat {
             WebhookFormat::Gotify => "gotify",
             WebhookFormat::Slack => "slack",
             WebhookFormat::Sms => "sms gateway",
+            WebhookFormat::Alertmanager => "alertmanager",
         }
     }
 }
@@ -319,6 +322,10 @@ pub fn parse_notify(text: &str, file: &Path) -> Result<NotifyConfig, NotifyConfi
             RawKind::Webhook => {
                 ChannelKind::Webhook(webhook_channel(&ch, &at).map_err(|(k, m)| fail(k, m))?)
             }
+            RawKind::Alertmanager => ChannelKind::Webhook(
+                super::channel_check::alertmanager_channel(&ch, &at)
+                    .map_err(|(k, m)| fail(k, m))?,
+            ),
         };
         channels.push(ChannelConfig {
             name: ch.name,

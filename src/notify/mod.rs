@@ -1,6 +1,7 @@
 //! Notifications: e-mail over SMTP, webhooks (JSON, ntfy, Gotify, Slack/Mattermost, SMS
 //! gateways) and the escalation state machine that decides what goes out when.
 
+pub mod alertmanager;
 mod channel_check;
 pub mod config;
 pub mod escalation;

@@ -182,6 +182,14 @@ pub fn build_request(
                 body: body.to_string(),
             }
         }
+        WebhookFormat::Alertmanager => {
+            bearer(&mut headers);
+            WebhookRequest {
+                content_type: "application/json".to_string(),
+                headers,
+                body: super::alertmanager::alerts_body(n, chrono::Utc::now()),
+            }
+        }
         WebhookFormat::Sms => {
             bearer(&mut headers);
             let template = config

@@ -52,6 +52,8 @@ pub enum Action {
     BackupSpace(Result<DiskSpace, String>),
     /// The backup inventory was read (or could not be).
     BackupOverview(Result<BackupOverview, String>),
+    /// The schedule was read (`None`: nothing scheduled).
+    Schedule(Option<Result<crate::schedule::summary::ScheduleGlance, String>>),
     /// The backup directory was scanned in full for the Backups tab (or could not be).
     BackupInventory(Result<BackupsSnapshot, String>),
     /// A key meant for the Backups tab (selection, filter, sort).

@@ -17,6 +17,7 @@ pub fn signals(state: &State, now: DateTime<Utc>) -> Signals {
     let sample = state.system.latest.as_deref();
     let overview = state.backups.as_ref().and_then(|r| r.as_ref().ok());
     let rate = &state.logs.error_rate;
+    let glance = state.schedule.as_ref().and_then(|r| r.as_ref().ok());
     Signals {
         disks: sample.map_or_else(Vec::new, |s| {
             s.filesystems
@@ -50,6 +51,8 @@ pub fn signals(state: &State, now: DateTime<Utc>) -> Signals {
             .and_then(|o| o.newest.as_ref())
             .filter(|set| matches!(set.verification, Verification::Failed { .. }))
             .map(|set| set.id.clone()),
+        schedule_failed: glance.and_then(|g| g.failed().map(String::from)),
+        schedule_missed: glance.and_then(|g| g.missed_text()),
         errors_per_minute: (!rate.is_empty()).then(|| {
             let recent: u64 = rate.iter().rev().take(ERROR_RATE_MINUTES).sum();
             recent as f64 / ERROR_RATE_MINUTES as f64

@@ -134,6 +134,7 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             watch_backup_space(
                 ctx.install.backup_dir.clone(),
                 ctx.install.root.clone(),
+                ctx.install.config_file.clone(),
                 tx.clone(),
                 rescan.clone(),
             ),

@@ -112,6 +112,8 @@ pub struct State {
     pub inventory: Option<Result<BackupsSnapshot, String>>,
     /// Filter, sort, selection and scroll of the Backups tab.
     pub backups_view: BackupsView,
+    /// The backup schedule at a glance (`None`: not scheduled or not read yet).
+    pub schedule: Option<Result<crate::schedule::summary::ScheduleGlance, String>>,
     /// Latest sample for the Database tab (None until the first one).
     pub database: Option<Result<Box<DatabaseSample>, String>>,
     /// Pane, sort and selections of the Database tab.
@@ -163,6 +165,7 @@ impl State {
             backups: None,
             inventory: None,
             backups_view: BackupsView::default(),
+            schedule: None,
             database: None,
             database_view: DatabaseView::default(),
             health: HealthStatus::NotRun,
@@ -304,6 +307,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             let changed = state.backups.as_ref() != Some(&overview);
             state.backups = Some(overview);
             state.dirty |= changed;
+            Vec::new()
+        }
+        Action::Schedule(glance) => {
+            state.dirty |= state.schedule != glance;
+            state.schedule = glance;
             Vec::new()
         }
         Action::BackupInventory(inventory) => {

@@ -31,12 +31,24 @@ pub const SAMPLE_TIMEOUT: Duration = Duration::from_secs(20);
 pub(super) async fn watch_backup_space(
     dir: PathBuf,
     scandy_root: PathBuf,
+    config_file: Option<PathBuf>,
     tx: UnboundedSender<Action>,
     rescan: Arc<Notify>,
 ) {
     loop {
         let path = dir.clone();
         let root = scandy_root.clone();
+        let file = config_file.clone();
+        let glance = tokio::task::spawn_blocking(move || {
+            let state_dir = crate::state::state_dir();
+            crate::schedule::summary::load_glance(file.as_deref(), &state_dir, chrono::Utc::now())
+                .transpose()
+        })
+        .await
+        .unwrap_or(None);
+        if tx.send(Action::Schedule(glance)).is_err() {
+            return;
+        }
         let scanned = tokio::task::spawn_blocking(move || {
             let space = disk_space(&path).map_err(|err| format!("{err:#}"));
             let snapshot =

@@ -189,15 +189,25 @@ fn header_lines(state: &State, snapshot: Option<&BackupsSnapshot>) -> Vec<Line<'
         None if snapshot.is_some() => Span::styled(Msg::BackupsNone.text(lang), theme::warn()),
         None => Span::styled("…", theme::muted()),
     };
-    let second = Line::from(vec![
-        label(Msg::BkLastBackup.text(lang)),
-        last,
-        Span::raw("   "),
-        Span::styled(format!("{}: ", Msg::BkNextRun.text(lang)), theme::label()),
-        Span::styled(Msg::BkNotScheduled.text(lang), theme::muted()),
-    ]);
+    let second = Line::from(
+        vec![
+            label(Msg::BkLastBackup.text(lang)),
+            last,
+            Span::raw("   "),
+            Span::styled(format!("{}: ", Msg::BkNextRun.text(lang)), theme::label()),
+        ]
+        .into_iter()
+        .chain(super::overview_backups::schedule_spans(lang, state, true))
+        .collect::<Vec<_>>(),
+    );
     let mut third = vec![label(Msg::BkWarnings.text(lang))];
-    match snapshot.map(|s| &s.warnings) {
+    let scheduled = match &state.schedule {
+        Some(Ok(glance)) => glance.warnings(),
+        _ => Vec::new(),
+    };
+    let all: Option<Vec<_>> =
+        snapshot.map(|s| scheduled.iter().chain(&s.warnings).cloned().collect());
+    match all.as_ref() {
         Some(warnings) if !warnings.is_empty() => {
             let texts: Vec<String> = warnings
                 .iter()

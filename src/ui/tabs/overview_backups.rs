@@ -21,11 +21,74 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
             Msg::BackupsScanError.fill(lang, &[&escape_controls(err)]),
             theme::bad(),
         )],
-        Some(Ok(overview)) => overview_lines(lang, overview),
+        Some(Ok(overview)) => overview_lines(lang, overview, state),
     }
 }
 
-fn overview_lines(lang: Lang, overview: &BackupOverview) -> Vec<Line<'static>> {
+/// The next scheduled run and the last scheduled outcome ("not scheduled" without
+/// `[schedule]`), for the Overview and the Backups tab header.
+/// `compact` (the Backups tab header): the local time without offset, the outcome as a
+/// mark, and no warnings (the header's warning line shows them).
+pub fn schedule_spans(lang: Lang, state: &State, compact: bool) -> Vec<Span<'static>> {
+    use crate::schedule::Outcome;
+    let glance = match &state.schedule {
+        None => return vec![Span::styled(Msg::BkNotScheduled.text(lang), theme::muted())],
+        Some(Err(err)) => {
+            return vec![Span::styled(
+                Msg::SchedConfigError.fill(lang, &[&escape_controls(err)]),
+                theme::bad(),
+            )];
+        }
+        Some(Ok(glance)) => glance,
+    };
+    let next = match &glance.next_local {
+        Some(local) if compact => format!(
+            "{} ({})",
+            local.get(..16).unwrap_or(local),
+            glance.next_entries.join("+")
+        ),
+        Some(local) => format!("{local} ({})", glance.next_entries.join("+")),
+        None => Msg::BkNotScheduled.text(lang).to_string(),
+    };
+    if compact {
+        let mark = match glance.last.as_ref().map(|l| l.outcome) {
+            None => Span::raw(""),
+            Some(Outcome::Ok) => Span::styled(" · ✓", theme::ok()),
+            Some(Outcome::Failed) => Span::styled(" · ✗", theme::bad()),
+            Some(Outcome::Deferred | Outcome::Running) => Span::styled(" · …", theme::warn()),
+        };
+        return vec![Span::raw(next), mark];
+    }
+    let mut spans = vec![
+        Span::raw(next),
+        Span::styled(
+            format!(" · {}: ", Msg::BkLastScheduled.text(lang)),
+            theme::label(),
+        ),
+    ];
+    spans.push(match &glance.last {
+        None => Span::styled(Msg::SchedNeverRan.text(lang), theme::muted()),
+        Some(last) => {
+            let (word, style) = match last.outcome {
+                Outcome::Ok => (Msg::SchedOk, theme::ok()),
+                Outcome::Failed => (Msg::SchedFailed, theme::bad()),
+                Outcome::Deferred => (Msg::SchedDeferred, theme::warn()),
+                Outcome::Running => (Msg::SchedRunning, theme::warn()),
+            };
+            let age = Msg::BackupsAgo.fill(lang, &[&human_age(Utc::now() - last.started)]);
+            Span::styled(format!("{} ({age})", word.text(lang)), style)
+        }
+    });
+    for warning in glance.warnings() {
+        spans.push(Span::styled(
+            format!("  ⚠ {}", warning_text(lang, &warning)),
+            theme::warn(),
+        ));
+    }
+    spans
+}
+
+fn overview_lines(lang: Lang, overview: &BackupOverview, state: &State) -> Vec<Line<'static>> {
     let now = Utc::now();
     let mut lines = Vec::new();
     let label = |text: &str| Span::styled(format!("{text:<17}"), theme::label());
@@ -61,6 +124,13 @@ fn overview_lines(lang: Lang, overview: &BackupOverview) -> Vec<Line<'static>> {
         label(Msg::BackupsCount.text(lang)),
         Span::raw(overview.sets.to_string()),
     ]));
+    if state.schedule.is_some() {
+        lines.push(Line::from(
+            std::iter::once(label(Msg::OvSchedule.text(lang)))
+                .chain(schedule_spans(lang, state, false))
+                .collect::<Vec<_>>(),
+        ));
+    }
     for warning in &overview.warnings {
         lines.push(Line::styled(
             format!("⚠ {}", warning_text(lang, warning)),
@@ -98,6 +168,8 @@ pub fn warning_text(lang: Lang, warning: &Warning) -> String {
         "restore-pending" => Msg::WarnRestorePending,
         "restore-journal-refused" => Msg::WarnRestoreJournalRefused,
         "restore-other-install" => Msg::WarnRestoreOtherInstall,
+        "schedule-failed" => Msg::WarnScheduleFailed,
+        "schedule-missed" => Msg::WarnScheduleMissed,
         _ => Msg::WarnUnreadableSet,
     };
     msg.fill(lang, &args)
