@@ -5,40 +5,11 @@ mod backup_support;
 mod common;
 mod schedule_support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use backup_support::Fixture;
+use backup_support::tmpfs::Tmpfs;
 use schedule_support::{DAILY_UTC, read_state, write_state_daily_ran_days_ago};
-
-/// A tmpfs mounted for the test; unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(dir).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(Tmpfs(dir.to_path_buf())),
-            other => {
-                eprintln!(
-                    "SKIPPED: cannot mount a tmpfs here ({other:?}); the pre-flight test needs \
-                     root and permission to mount"
-                );
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
 
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -53,8 +24,13 @@ fn entries(dir: &Path) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_that_does_not_fit_is_refused_with_the_figures() {
     let fx = Fixture::new("preflight").await;
-    let Some(_tmpfs) = Tmpfs::mount(&fx.backups, "1m") else {
-        return;
+    std::fs::create_dir_all(&fx.backups).unwrap();
+    let _tmpfs = match Tmpfs::mount(&fx.backups, "1m") {
+        Ok(tmpfs) => tmpfs,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a tmpfs as the backup directory: {why}");
+            return;
+        }
     };
     // Leave about 120 KiB free: less than the database and files plus 10 % of 1 MiB.
     std::fs::write(fx.backups.join("filler"), vec![0u8; 900 * 1024]).unwrap();
