@@ -230,3 +230,49 @@ async fn a_corrupt_state_file_is_set_aside_and_bad_entries_are_named() {
     let out = fx.run(&["schedule", "run", "--once"]);
     assert_eq!(out.status.code(), Some(5), "no entries: nothing to run");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_shows_the_schedule_and_refuses_a_bad_entry_naming_it() {
+    let fx = Fixture::new("sched_config").await;
+    fx.write_config(DAILY_UTC);
+    let out = fx.run(&["config"]);
+    assert_success(&out, "config");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[schedule]"), "{stdout}");
+    assert!(stdout.contains("daily    0 2 * * *"), "{stdout}");
+    let out = fx.run(&["config", "--json"]);
+    assert_success(&out, "config --json");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["schedule"][0]["name"], "daily");
+    assert_eq!(json["schedule"][0]["cron"], "0 2 * * *");
+
+    fx.write_config("[schedule]\nweekly = { cron = \"0 2 * * 0\", verfy = \"deep\" }\n");
+    let out = fx.run(&["config"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("schedule.weekly"), "{stderr}");
+    assert!(stderr.contains("verify"), "no suggestion: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jitter_delays_the_run_within_its_bound_and_the_run_still_happens() {
+    let fx = Fixture::new("sched_jitter").await;
+    fx.write_config(&format!("{DAILY_UTC}jitter_seconds = 2\n"));
+    write_state_daily_ran_days_ago(&fx, 1, None);
+    let out = fx.run(&["schedule", "run", "--once"]);
+    assert_success(&out, "schedule run --once with jitter");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let waited: u64 = all
+        .lines()
+        .find_map(|l| {
+            l.split("waiting ")
+                .nth(1)?
+                .strip_suffix(" s (jitter_seconds)")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no jitter line: {all}"));
+    assert!(waited <= 2, "waited {waited} s with jitter_seconds = 2");
+    assert_eq!(sets(&fx).len(), 1, "the run after the jitter made one set");
+    assert_eq!(read_state(&fx)["entries"]["daily"]["outcome"], "ok");
+}
