@@ -42,7 +42,11 @@ fn main() -> ExitCode {
         match dispatch(cli).await {
             Ok(code) => code,
             Err(err) => {
-                eprintln!("scandyctl: error: {err:#}");
+                // Errors carry names, paths and replies from files and servers.
+                eprintln!(
+                    "scandyctl: error: {}",
+                    scandyctl::sanitize::escape_controls_keep_lines(&format!("{err:#}"))
+                );
                 exit_code_for(&err)
             }
         }

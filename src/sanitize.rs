@@ -24,6 +24,14 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape_controls`] line by line: the line breaks of a multi-line message stay.
+pub fn escape_controls_keep_lines(text: &str) -> String {
+    text.split('\n')
+        .map(escape_controls)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn is_unsafe(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
@@ -37,5 +45,9 @@ mod tests {
         assert_eq!(escape_controls("a\x1b[2Jb\x07"), "a\\x1b[2Jb\\x07");
         assert_eq!(escape_controls("ok äöü"), "ok äöü");
         assert_eq!(escape_controls("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(
+            escape_controls_keep_lines("a\x1b]0;x\x07\nb\rc"),
+            "a\\x1b]0;x\\x07\nb\\rc"
+        );
     }
 }

@@ -553,3 +553,54 @@ fn warning_codes(fx: &Fixture) -> Vec<String> {
         .map(|w| w["code"].as_str().unwrap().to_string())
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_of_a_foreign_directory_writes_nothing_into_it() {
+    let fx = Fixture::new("verify_foreign").await;
+    // What Scandy's `mongodump --gzip --out` leaves in the backup directory.
+    let name = "scandy_native_backup_20261202_051315";
+    let dump = fx.backups.join(name).join(&fx.database);
+    std::fs::create_dir_all(&dump).unwrap();
+    std::fs::write(dump.join("tools.bson.gz"), b"\x1f\x8b not really").unwrap();
+    std::fs::write(dump.join("tools.metadata.json.gz"), b"\x1f\x8b").unwrap();
+    let before = backup_support::file_snapshot(&fx.backups);
+    let out = fx.run(&["verify", name]);
+    assert!(
+        !out.status.success(),
+        "a foreign directory verified as a set"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("not a scandyctl backup set") && stdout.contains("nothing was written"),
+        "{stdout}"
+    );
+    assert_eq!(
+        backup_support::file_snapshot(&fx.backups),
+        before,
+        "verify wrote into a directory scandyctl does not own"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_naming_a_hostile_file_reaches_the_terminal_escaped() {
+    let fx = Fixture::new("hostile_error").await;
+    let hostile = fx
+        .dir
+        .path()
+        .join("mongodb_backup\x1b]0;owned\x07\x1b[2J.archive");
+    std::fs::write(&hostile, b"\x1b[31m\x00not an export\x07").unwrap();
+    let out = fx.run(&["import", hostile.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mongodb_backup\\x1b]0;owned\\x07"),
+        "{stderr:?}"
+    );
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.iter().any(|b| *b == 0x1b || *b == 0x07 || *b == 0),
+            "a control byte reached the terminal: {:?}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+}

@@ -140,9 +140,26 @@ pub fn verify_set_with(
     if cancel.is_cancelled() {
         return Err(Cancelled.into());
     }
+    // Only a scandyctl set (its manifest or checksum file is there, even when damaged)
+    // gets a verify.json: a directory scandyctl did not write is never written into.
+    let own = is_own_set_dir(dir);
+    if !own {
+        report.finding(
+            &id,
+            "not a scandyctl backup set (no manifest.json or SHA256SUMS); nothing was written into it"
+                .into(),
+        );
+    }
     report.ok = report.findings.is_empty();
-    write_json_atomic(&dir.join(VERIFY_FILE), &report)?;
+    if own {
+        write_json_atomic(&dir.join(VERIFY_FILE), &report)?;
+    }
     Ok(report)
+}
+
+/// Whether `dir` holds scandyctl's own set files (manifest or checksums), damaged or not.
+pub fn is_own_set_dir(dir: &Path) -> bool {
+    dir.join(MANIFEST_FILE).exists() || dir.join(SHA256SUMS_FILE).exists()
 }
 
 /// Reads the last verification record of a set, if any.

@@ -42,7 +42,10 @@ pub async fn run_test(global: &GlobalArgs, channel: Option<String>, json: bool) 
     let config = match load_notify(loaded.file.as_deref()) {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("scandyctl: error: {err}");
+            eprintln!(
+                "scandyctl: error: {}",
+                crate::sanitize::escape_controls_keep_lines(&err.to_string())
+            );
             return Ok(crate::exit::CONFIG);
         }
     };
@@ -52,7 +55,10 @@ pub async fn run_test(global: &GlobalArgs, channel: Option<String>, json: bool) 
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "no config file found".to_string());
     if config.channels.is_empty() {
-        eprintln!("scandyctl: error: no notification channels in [notify] ({file_text})");
+        eprintln!(
+            "scandyctl: error: no notification channels in [notify] ({})",
+            crate::sanitize::escape_controls(&file_text)
+        );
         return Ok(crate::exit::CONFIG);
     }
     let targets: Vec<&ChannelConfig> = match &channel {

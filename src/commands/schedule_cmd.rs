@@ -77,7 +77,10 @@ fn runner(loaded: LoadedConfig, schedule: ScheduleConfig) -> Result<Runner, i32>
     let notify = match load_notify(loaded.file.as_deref()) {
         Ok(notify) => notify,
         Err(err) => {
-            eprintln!("scandyctl: error: {err}");
+            eprintln!(
+                "scandyctl: error: {}",
+                crate::sanitize::escape_controls_keep_lines(&err.to_string())
+            );
             return Err(crate::exit::CONFIG);
         }
     };
