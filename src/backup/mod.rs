@@ -10,6 +10,7 @@ pub mod extract;
 pub mod files;
 pub mod id;
 pub mod install_state;
+pub mod legacy;
 pub mod inventory;
 pub mod load;
 pub mod lock;
