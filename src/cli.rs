@@ -128,10 +128,21 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         out: PathBuf,
     },
-    /// Verify an exported file and add it to the backup directory.
+    /// Verify an exported file and add it to the backup directory, or (`--legacy`) convert
+    /// one of Scandy's own backups or a mongodump output into a regular set.
     Import {
         /// The exported file.
-        file: PathBuf,
+        #[arg(required_unless_present = "legacy")]
+        file: Option<PathBuf>,
+        /// A legacy backup (its id from `scandyctl list`, or its path) to convert.
+        #[arg(long, value_name = "ID|PATH", conflicts_with = "file")]
+        legacy: Option<String>,
+        /// With --legacy: keep `_id` and date strings as strings (the JSON literally).
+        #[arg(long, requires = "legacy")]
+        keep_types: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove backup sets the retention policy no longer keeps (7 days, 4 weeks, 12 months).
     Prune(PruneArgs),
@@ -412,6 +423,9 @@ pub struct RestoreArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// For a legacy backup: keep `_id` and date strings as strings (the JSON literally).
+    #[arg(long)]
+    pub keep_types: bool,
     /// Append a copy of the progress and the outcome to FILE.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,

@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 31] = [
+const ALL_KEYS: [&str; 32] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -104,6 +104,7 @@ const ALL_KEYS: [&str; 31] = [
     "backup.keep_monthly",
     "backup.keep_pre_restore_days",
     "backup.keep_weekly",
+    "backup.legacy_dirs",
     "backup.log_dirs",
     "backup.min_free_percent",
     "backup.recipients",
@@ -1408,7 +1409,7 @@ fn backup_encryption_unknown_keys_suggest_the_new_keys() {
     let (_, text) = config_error("[backup]\nencrypt = true\n");
     assert!(
         text.ends_with(
-            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days, min_free_percent)"
+            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, legacy_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days, min_free_percent)"
         ),
         "{text}"
     );

@@ -148,6 +148,8 @@ fn backups_empty_state_lists_partial_leftovers() {
         update(
             &mut state,
             Action::BackupInventory(Ok(BackupsSnapshot {
+                legacy: Default::default(),
+                legacy_verify: Default::default(),
                 dir: "/backups".into(),
                 scanned_at: now,
                 inventory,

@@ -289,6 +289,7 @@ async fn write_set(
         },
         members,
         recipients: recipient_strings(recipients),
+        source: None,
     };
     let manifest_path = partial.join(MANIFEST_FILE);
     write_json_atomic(&manifest_path, &manifest)?;

@@ -163,6 +163,33 @@ pub struct Manifest {
     pub members: Vec<MemberEntry>,
     /// age recipients' public keys when encrypted (never a secret).
     pub recipients: Vec<String>,
+    /// The legacy backup this set was converted from (`import --legacy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SetSource>,
+}
+
+/// Where a converted set came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetSource {
+    /// The legacy format (`scandy-json-v2`, `mongodump-dir`, ...).
+    pub format: String,
+    /// The legacy file or directory.
+    pub path: String,
+    /// The weekly ZIP's member, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// SHA-256 of the source (of a directory: of its sorted file list with each file's hash).
+    pub sha256: String,
+    /// The legacy id it had in the inventory.
+    pub legacy_id: String,
+    /// Whether `_id` and date strings were kept as strings (`--keep-types`).
+    pub kept_types: bool,
+    /// Type conversions per collection (only collections with any).
+    #[serde(default)]
+    pub conversions: Vec<(String, crate::backup::legacy::Conversions)>,
+    /// Collections whose indexes are Scandy's expected ones (the backup had none).
+    #[serde(default)]
+    pub indexes_added: Vec<String>,
 }
 
 impl Manifest {

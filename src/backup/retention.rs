@@ -985,6 +985,7 @@ mod tests {
             },
             members: Vec::new(),
             recipients: Vec::new(),
+            source: None,
         };
         write_json_atomic(&path.join("manifest.json"), &manifest).unwrap();
         id

@@ -11,6 +11,8 @@ use super::inventory::{
     BackupOverview, Inventory, SetInfo, Verification, Warning, scan_inventory_detailed,
     status_warnings, summarize,
 };
+use super::legacy::check::LegacyVerifyReport;
+use super::legacy::scan::{LegacyInventory, scan_legacy};
 use super::manifest::{BackupKind, Manifest};
 use super::verify::VerifyReport;
 use crate::system::disk::DiskSpace;
@@ -37,6 +39,10 @@ pub struct BackupsSnapshot {
     pub details: BTreeMap<String, SetDetail>,
     /// Warnings as `status` shows them.
     pub warnings: Vec<Warning>,
+    /// Legacy backups (Scandy's own, mongodump output) in the scanned directories.
+    pub legacy: LegacyInventory,
+    /// Their last verification records (from the state directory), by legacy id.
+    pub legacy_verify: BTreeMap<String, LegacyVerifyReport>,
 }
 
 impl BackupsSnapshot {
@@ -70,24 +76,34 @@ impl BackupsSnapshot {
 
 /// Scans `dir` once: inventory, manifests, verification records and warnings at `now`
 /// (interrupted restores among them); with the install's root, Scandy's own backups and
-/// the directory's state are named too.
+/// the directory's state are named too. `legacy_dirs` are scanned for legacy backups.
 pub fn scan_snapshot(
     dir: &Path,
     space: Option<&DiskSpace>,
     now: DateTime<Utc>,
     scandy_root: Option<&Path>,
+    legacy_dirs: &[PathBuf],
 ) -> Result<BackupsSnapshot> {
     let (inventory, details) = scan_inventory_detailed(dir)?;
     let mut warnings = status_warnings(&inventory, space, now);
     let own = scandy_root.and_then(scan_scandy_backups);
     add_install_warnings(&mut warnings, dir, own.as_ref(), &backup_dir_state(dir));
     warnings.extend(super::restore::read_restore_statuses(dir).warnings());
+    let legacy = scan_legacy(legacy_dirs);
+    let state = crate::state::state_dir();
+    let legacy_verify = legacy
+        .backups
+        .iter()
+        .filter_map(|b| super::legacy::store::read_record(&state, &b.id).map(|r| (b.id.clone(), r)))
+        .collect();
     Ok(BackupsSnapshot {
         dir: dir.to_path_buf(),
         scanned_at: now,
         inventory,
         details,
         warnings,
+        legacy,
+        legacy_verify,
     })
 }
 
@@ -99,7 +115,7 @@ mod tests {
     fn a_missing_directory_is_an_empty_snapshot_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nothing-here");
-        let snapshot = scan_snapshot(&missing, None, Utc::now(), None).unwrap();
+        let snapshot = scan_snapshot(&missing, None, Utc::now(), None, &[]).unwrap();
         assert!(snapshot.inventory.sets.is_empty());
         assert!(snapshot.details.is_empty());
         assert!(snapshot.newest_good().is_none());
@@ -116,7 +132,7 @@ mod tests {
     fn partial_leftovers_are_listed() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("scandy-20261126T020000Z-full.partial")).unwrap();
-        let snapshot = scan_snapshot(dir.path(), None, Utc::now(), None).unwrap();
+        let snapshot = scan_snapshot(dir.path(), None, Utc::now(), None, &[]).unwrap();
         assert_eq!(snapshot.inventory.partials.len(), 1);
         assert!(snapshot.warnings.iter().any(|w| w.code == "partial-left"));
     }

@@ -75,19 +75,51 @@ pub async fn run_verify(
     let config = load_config(global)?;
     let dir = config.resolve(&config.backup.dir);
     let inventory = scan_inventory(&dir)?;
+    let mut legacy = Vec::new();
     let ids: Vec<String> = if all {
+        legacy = super::legacy_cmd::legacy_inventory(&config).backups;
         inventory.sets.iter().map(|s| s.id.clone()).collect()
     } else if let Some(id) = id {
-        if inventory.find(&id).is_none() && !dir.join(&id).is_dir() {
-            bail!("no backup set {id} in {}", dir.display());
+        if inventory.find(&id).is_none() {
+            match super::legacy_cmd::resolve(&config, &id)? {
+                super::legacy_cmd::Target::Legacy(found) => legacy = found,
+                super::legacy_cmd::Target::Other if !dir.join(&id).is_dir() => {
+                    bail!(
+                        "no backup set {} in {}",
+                        crate::sanitize::escape_controls(&id),
+                        dir.display()
+                    )
+                }
+                super::legacy_cmd::Target::Other => {}
+            }
         }
-        vec![id]
+        if legacy.is_empty() {
+            vec![id]
+        } else {
+            Vec::new()
+        }
     } else {
         match inventory.newest() {
             Some(set) => vec![set.id.clone()],
-            None => bail!("no backup sets in {}", dir.display()),
+            None => {
+                let found = super::legacy_cmd::legacy_inventory(&config).backups.len();
+                if found > 0 {
+                    bail!(
+                        "no backup sets in {}; {found} legacy backup(s) found: verify one by \
+                         its id (scandyctl list), or all with --all",
+                        dir.display()
+                    )
+                }
+                bail!("no backup sets in {}", dir.display())
+            }
         }
     };
+    let legacy_reports = if legacy.is_empty() {
+        Vec::new()
+    } else {
+        super::legacy_cmd::run_verify(&config, legacy, deep, json).await?
+    };
+    let legacy_ok = legacy_reports.iter().all(|r| r.ok);
     let level = if deep {
         VerifyLevel::Deep
     } else {
@@ -116,9 +148,22 @@ pub async fn run_verify(
         reports.push(report);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        if legacy_reports.is_empty() {
+            println!("{}", serde_json::to_string_pretty(&reports)?);
+        } else if reports.is_empty() && !all {
+            println!("{}", serde_json::to_string_pretty(&legacy_reports)?);
+        } else {
+            let mut rows: Vec<serde_json::Value> = reports
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            for report in &legacy_reports {
+                rows.push(serde_json::to_value(report)?);
+            }
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
     }
-    Ok(if reports.iter().all(|r| r.ok) {
+    Ok(if legacy_ok && reports.iter().all(|r| r.ok) {
         crate::exit::OK
     } else {
         crate::exit::VERIFY_FAILED

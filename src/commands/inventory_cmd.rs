@@ -6,6 +6,7 @@ use chrono::Utc;
 use color_eyre::eyre::Result;
 
 use super::backup_cmd::{cancel_on_signal, load_config};
+use super::legacy_cmd;
 use super::progress_line::{clear_progress, stderr_progress};
 use crate::backup::install_state::{add_install_warnings, backup_dir_state, scan_scandy_backups};
 use crate::backup::inventory::{
@@ -56,10 +57,20 @@ fn print_sets(inventory: &Inventory) {
 pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
     let config = load_config(global)?;
     let inventory = scan_inventory(&config.resolve(&config.backup.dir))?;
+    let legacy = legacy_cmd::legacy_inventory(&config);
     if json {
-        println!("{}", serde_json::to_string_pretty(&inventory.sets)?);
+        let mut rows: Vec<serde_json::Value> = inventory
+            .sets
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        for row in legacy_cmd::legacy_rows(&legacy) {
+            rows.push(serde_json::to_value(row)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print_sets(&inventory);
+        legacy_cmd::print_legacy(&legacy);
     }
     Ok(crate::exit::OK)
 }
@@ -79,6 +90,7 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
     );
     let dir = config.resolve(&config.backup.dir);
     let inventory = scan_inventory(&dir)?;
+    let legacy = legacy_cmd::legacy_inventory(&config);
     let space = disk_space(&dir).ok();
     let mut warnings = status_warnings(&inventory, space.as_ref(), Utc::now());
     let own = scan_scandy_backups(&config.scandy.root);
@@ -100,6 +112,8 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
                 "partials": inventory.partials,
                 "backup_dir_state": dir_state,
                 "scandy_backups": own,
+                "legacy": legacy_cmd::legacy_rows(&legacy),
+                "legacy_unknown": legacy.unknown,
                 "warnings": warnings,
                 "restores": restores.restores,
                 "schedule": match &schedule {
@@ -120,6 +134,7 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
         );
     }
     print_sets(&inventory);
+    legacy_cmd::print_legacy(&legacy);
     print_schedule(&schedule);
     if warnings.is_empty() {
         println!("no warnings");
@@ -182,7 +197,67 @@ pub fn run_export(global: &GlobalArgs, id: &str, out: &Path) -> Result<i32> {
 /// `scandyctl import FILE`.
 pub fn run_import(global: &GlobalArgs, file: &Path) -> Result<i32> {
     let config = load_config(global)?;
-    let outcome = import_set(&config.resolve(&config.backup.dir), file)?;
+    let outcome = match import_set(&config.resolve(&config.backup.dir), file) {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            let legacy = match crate::backup::legacy::scan::entries_at(file) {
+                crate::backup::legacy::scan::PathKind::Legacy(found) => found.first().cloned(),
+                _ => None,
+            };
+            return match legacy {
+                Some(backup) => Err(err.wrap_err(format!(
+                    "{} is a legacy backup ({}), not an export: convert it with scandyctl \
+                     import --legacy {}",
+                    file.display(),
+                    backup.format.as_str(),
+                    file.display()
+                ))),
+                None => Err(err),
+            };
+        }
+    };
     println!("{}", outcome.id);
     Ok(crate::exit::OK)
+}
+
+/// `scandyctl import --legacy ID|PATH [--keep-types]`: converts a legacy backup into a set.
+pub async fn run_import_legacy(
+    global: &GlobalArgs,
+    arg: &str,
+    keep_types: bool,
+    json: bool,
+) -> Result<i32> {
+    let config = load_config(global)?;
+    let backups = match legacy_cmd::resolve(&config, arg)? {
+        legacy_cmd::Target::Legacy(backups) => backups,
+        legacy_cmd::Target::Other => color_eyre::eyre::bail!(
+            "{} is no legacy backup (scandyctl list shows them; a scandyctl set needs no \
+             conversion)",
+            escape_controls(arg)
+        ),
+    };
+    let backup = legacy_cmd::single(backups, arg)?;
+    let outcome = legacy_cmd::convert(&config, backup, keep_types).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "id": outcome.id,
+                "reused": outcome.reused,
+                "path": outcome.path,
+                "source": outcome.manifest.source,
+                "collections": outcome.manifest.database.collections.len(),
+                "documents": outcome.manifest.database.total_documents(),
+                "files": outcome.manifest.files.files,
+                "missing_collections": outcome.legacy_report.missing_collections,
+                "verify": outcome.set_report,
+            }))?
+        );
+    } else {
+        legacy_cmd::print_conversion(&outcome);
+    }
+    Ok(match &outcome.set_report {
+        Some(report) if !report.ok => crate::exit::VERIFY_FAILED,
+        _ => crate::exit::OK,
+    })
 }

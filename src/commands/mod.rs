@@ -10,6 +10,7 @@ pub mod demo_cmd;
 pub mod detect;
 pub mod inventory_cmd;
 pub mod job_worker_cmd;
+pub mod legacy_cmd;
 pub mod logs_cmd;
 pub mod notify_cmd;
 pub mod progress_line;
@@ -53,9 +54,22 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             recovery::recover_for(&cli.global, true).await;
             inventory_cmd::run_export(&cli.global, &id, &out)
         }
-        Command::Import { file } => {
+        Command::Import {
+            file,
+            legacy,
+            keep_types,
+            json,
+        } => {
             recovery::recover_for(&cli.global, true).await;
-            inventory_cmd::run_import(&cli.global, &file)
+            match (file, legacy) {
+                (_, Some(legacy)) => {
+                    inventory_cmd::run_import_legacy(&cli.global, &legacy, keep_types, json).await
+                }
+                (Some(file), None) => inventory_cmd::run_import(&cli.global, &file),
+                (None, None) => {
+                    Err(UsageError("import needs a file or --legacy ID|PATH".into()).into())
+                }
+            }
         }
         Command::Prune(args) => {
             recovery::recover_for(&cli.global, true).await;

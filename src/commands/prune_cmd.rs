@@ -46,6 +46,14 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> Result<i32> {
     }
     if !args.json {
         print_plan(&dir, &policy, &plan, now, args.dry_run);
+        let legacy = super::legacy_cmd::legacy_inventory(&config);
+        for backup in &legacy.backups {
+            println!(
+                "legacy {:<34} {}: not managed (scandyctl never removes it)",
+                backup.id,
+                escape_controls(&super::legacy_cmd::display_name(backup))
+            );
+        }
     }
     if args.dry_run {
         return Ok(crate::exit::OK);

@@ -45,6 +45,24 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
         None => Vec::new(),
     };
     print_notes(&recover_interrupted_restores(&config).await.notes());
+    let mut missing_collections = Vec::new();
+    let id = match super::legacy_cmd::resolve(&config, &id)? {
+        super::legacy_cmd::Target::Other => id,
+        super::legacy_cmd::Target::Legacy(found) => {
+            let backup = super::legacy_cmd::single(found, &id)?;
+            if args.dry_run {
+                return legacy_dry_run(&config, backup, args.json).await;
+            }
+            let outcome = super::legacy_cmd::convert(&config, backup, args.keep_types).await?;
+            if args.json {
+                eprintln!("legacy backup converted into set {}", outcome.id);
+            } else {
+                super::legacy_cmd::print_conversion(&outcome);
+            }
+            missing_collections = outcome.legacy_report.missing_collections.clone();
+            outcome.id
+        }
+    };
     let request = RestoreRequest {
         id,
         only: args.only.map(|only| match only {
@@ -69,11 +87,20 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&plan)?);
         return Ok(crate::exit::OK);
     }
-    if args.json {
-        print_plan(&mut std::io::stderr().lock(), &plan, args.dry_run);
+    let mut plan_out: Box<dyn Write> = if args.json {
+        Box::new(std::io::stderr().lock())
     } else {
-        print_plan(&mut std::io::stdout().lock(), &plan, args.dry_run);
+        Box::new(std::io::stdout().lock())
+    };
+    print_plan(&mut plan_out, &plan, args.dry_run);
+    if !missing_collections.is_empty() && plan.database.is_some() {
+        let _ = writeln!(
+            plan_out,
+            "  not in this backup, left as they are (never dropped): {}",
+            escape_controls(&missing_collections.join(", "))
+        );
     }
+    drop(plan_out);
     if args.dry_run {
         return Ok(crate::exit::OK);
     }
@@ -113,6 +140,81 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
             Ok(super::exit_code_for(&err))
         }
     }
+}
+
+/// `restore --dry-run` of a legacy backup: what a restore would load (read from the backup
+/// itself; nothing is converted or written).
+async fn legacy_dry_run(
+    config: &crate::config::Config,
+    backup: crate::backup::legacy::LegacyBackup,
+    json: bool,
+) -> Result<i32> {
+    let live = super::legacy_cmd::live_database(config).await;
+    let database = config.mongo.database.clone();
+    let live_for_check = live.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        crate::backup::legacy::check::verify_legacy(
+            &backup,
+            crate::backup::verify::VerifyLevel::Deep,
+            &database,
+            live_for_check.as_ref(),
+        )
+    })
+    .await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(if report.ok {
+            crate::exit::OK
+        } else {
+            crate::exit::VERIFY_FAILED
+        });
+    }
+    println!(
+        "restore of legacy backup {} ({}) would first convert it into a regular set, then \
+         restore that set (safety backup, staged swap):",
+        report.id,
+        report.format.as_str()
+    );
+    for c in &report.collections {
+        let now = live
+            .as_ref()
+            .and_then(|l| l.collections.get(&c.name))
+            .map(|l| format!("{} now", l.documents))
+            .unwrap_or_else(|| "does not exist".into());
+        let conv = &c.conversions;
+        println!(
+            "    {:<28} {:>9} from backup, {now}; {} _id string(s) → ObjectId, {} date \
+             string(s) → dates",
+            escape_controls(&c.name),
+            c.documents,
+            conv.id_strings,
+            conv.date_strings
+        );
+    }
+    if !report.missing_collections.is_empty() {
+        println!(
+            "  not in this backup, left as they are (never dropped): {}",
+            escape_controls(&report.missing_collections.join(", "))
+        );
+    }
+    if report.files > 0 {
+        println!(
+            "  {} file(s) would be restored into the Scandy root",
+            report.files
+        );
+    }
+    for f in &report.findings {
+        println!(
+            "  [{}] {}",
+            f.code,
+            crate::sanitize::escape_controls_keep_lines(&f.message)
+        );
+    }
+    Ok(if report.ok {
+        crate::exit::OK
+    } else {
+        crate::exit::VERIFY_FAILED
+    })
 }
 
 /// `restore --ack JOURNAL|all`.

@@ -190,10 +190,11 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
     loaded.config.backup.dir = dir;
     loaded.sources.insert("backup.dir".into(), source);
 
-    let lists: [(&str, ListSlot); 3] = [
+    let lists: [(&str, ListSlot); 4] = [
         ("backup.uploads", |c| &mut c.backup.uploads),
         ("backup.config_files", |c| &mut c.backup.config_files),
         ("backup.log_dirs", |c| &mut c.backup.log_dirs),
+        ("backup.legacy_dirs", |c| &mut c.backup.legacy_dirs),
     ];
     for (key, slot) in lists {
         let source = match list_from_file(key) {

@@ -76,6 +76,10 @@ pub struct BackupSection {
     pub config_files: Vec<PathBuf>,
     /// Log directories, relative to `scandy.root` unless absolute.
     pub log_dirs: Vec<PathBuf>,
+    /// Directories holding Scandy's own backups and plain mongodump output (listed,
+    /// verified, restored and converted, never written into); relative to `scandy.root`.
+    #[serde(default = "default_legacy_dirs")]
+    pub legacy_dirs: Vec<PathBuf>,
     /// Put `.env` and other secret-holding files into unencrypted backups anyway.
     #[serde(default)]
     pub include_secrets: bool,
@@ -102,6 +106,10 @@ pub struct BackupSection {
     pub min_free_percent: u32,
 }
 
+fn default_legacy_dirs() -> Vec<PathBuf> {
+    vec![PathBuf::from("backups")]
+}
+
 fn default_min_free_percent() -> u32 {
     BackupSection::DEFAULT_MIN_FREE_PERCENT
 }
@@ -120,6 +128,7 @@ impl Default for BackupSection {
             uploads: vec![PathBuf::from("app/static/uploads")],
             config_files: vec![PathBuf::from(".env"), PathBuf::from("docker-compose.yml")],
             log_dirs: vec![PathBuf::from("app/logs"), PathBuf::from("logs")],
+            legacy_dirs: default_legacy_dirs(),
             include_secrets: false,
             recipients: Vec::new(),
             recipients_file: None,

@@ -41,6 +41,7 @@ fn shown(config: &Config, key: &str) -> Shown {
         "backup.uploads" => paths(&config.backup.uploads),
         "backup.config_files" => paths(&config.backup.config_files),
         "backup.log_dirs" => paths(&config.backup.log_dirs),
+        "backup.legacy_dirs" => paths(&config.backup.legacy_dirs),
         "backup.include_secrets" => Shown::Bool(config.backup.include_secrets),
         // Public keys: printed as they are.
         "backup.recipients" => Shown::List(config.backup.recipients.clone()),

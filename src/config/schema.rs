@@ -35,7 +35,7 @@ pub const SECTIONS: [&str; 9] = [
 pub const EXTERNAL_SECTIONS: [&str; 3] = ["alerts", "notify", "schedule"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 31] = [
+pub const KEYS: [(&str, KeyType); 32] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("scandy.kind", KeyType::String),
@@ -45,6 +45,7 @@ pub const KEYS: [(&str, KeyType); 31] = [
     ("backup.uploads", KeyType::StringArray),
     ("backup.config_files", KeyType::StringArray),
     ("backup.log_dirs", KeyType::StringArray),
+    ("backup.legacy_dirs", KeyType::StringArray),
     ("backup.include_secrets", KeyType::Bool),
     ("backup.recipients", KeyType::StringArray),
     ("backup.recipients_file", KeyType::String),

@@ -133,6 +133,7 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             tx.clone(),
             watch_backup_space(
                 ctx.install.backup_dir.clone(),
+                crate::backup::legacy::scan::legacy_dirs(&ctx.config),
                 ctx.install.root.clone(),
                 ctx.install.config_file.clone(),
                 tx.clone(),

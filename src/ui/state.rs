@@ -567,6 +567,8 @@ mod tests {
             })
             .collect();
         Action::BackupInventory(Ok(BackupsSnapshot {
+            legacy: Default::default(),
+            legacy_verify: Default::default(),
             dir: "/backups".into(),
             scanned_at: now,
             inventory: Inventory {

@@ -30,6 +30,7 @@ pub const SAMPLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// when asked to (after a job).
 pub(super) async fn watch_backup_space(
     dir: PathBuf,
+    legacy_dirs: Vec<PathBuf>,
     scandy_root: PathBuf,
     config_file: Option<PathBuf>,
     tx: UnboundedSender<Action>,
@@ -38,6 +39,7 @@ pub(super) async fn watch_backup_space(
     loop {
         let path = dir.clone();
         let root = scandy_root.clone();
+        let legacy = legacy_dirs.clone();
         let file = config_file.clone();
         let glance = tokio::task::spawn_blocking(move || {
             let state_dir = crate::state::state_dir();
@@ -51,9 +53,14 @@ pub(super) async fn watch_backup_space(
         }
         let scanned = tokio::task::spawn_blocking(move || {
             let space = disk_space(&path).map_err(|err| format!("{err:#}"));
-            let snapshot =
-                scan_snapshot(&path, space.as_ref().ok(), chrono::Utc::now(), Some(&root))
-                    .map_err(|err| format!("{err:#}"));
+            let snapshot = scan_snapshot(
+                &path,
+                space.as_ref().ok(),
+                chrono::Utc::now(),
+                Some(&root),
+                &legacy,
+            )
+            .map_err(|err| format!("{err:#}"));
             (space, snapshot)
         })
         .await;

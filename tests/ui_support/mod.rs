@@ -192,6 +192,7 @@ pub fn manifest(
         } else {
             Vec::new()
         },
+        source: None,
     }
 }
 
@@ -327,6 +328,8 @@ pub fn four_sets(space: &DiskSpace) -> BackupsSnapshot {
     };
     let warnings = status_warnings(&inventory, Some(space), now);
     BackupsSnapshot {
+        legacy: Default::default(),
+        legacy_verify: Default::default(),
         dir: "/backups".into(),
         scanned_at: now,
         inventory,

@@ -6,9 +6,14 @@
 //! (never interleaved), each document as raw BSON, then the files it carries. Readers never
 //! write anywhere; the sink decides what happens (verify counts, convert writes a set).
 
+pub mod check;
 pub mod containers;
+pub mod convert;
+pub mod detect;
 pub mod dumpdir;
 pub mod json;
+pub mod scan;
+pub mod store;
 pub mod types;
 
 use std::io::Read;
@@ -170,4 +175,43 @@ pub struct LegacyBackup {
     pub size: u64,
     /// A mongodump directory Scandy left empty: a failed backup that looks like one.
     pub failed: bool,
+}
+
+/// Streams `backup` into `sink`. `database` picks the database of a dump that holds several
+/// (the configured one); a dump of one database is read whatever its name.
+pub fn read_legacy(
+    backup: &LegacyBackup,
+    database: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn LegacySink,
+) -> Result<()> {
+    use color_eyre::eyre::{WrapErr, bail};
+    let path = &backup.path;
+    let shown = path.display().to_string();
+    if backup.failed {
+        bail!(
+            "{shown} is empty: Scandy's mongodump call failed when it was made, so it holds \
+             no data"
+        );
+    }
+    match backup.format {
+        LegacyFormat::ScandyJsonV1 | LegacyFormat::ScandyJsonV2 => {
+            let file =
+                std::fs::File::open(path).wrap_err_with(|| format!("cannot open {shown}"))?;
+            let input = std::io::BufReader::with_capacity(1 << 20, file);
+            json::read_json(input, &shown, opts, sink).map(|_| ())
+        }
+        LegacyFormat::MongodumpDir => {
+            let listing = dumpdir::list_dump_dir(path)?;
+            let db = (listing.databases.len() > 1).then_some(database);
+            dumpdir::read_dump_dir(path, db, opts, sink)
+        }
+        LegacyFormat::ScandyZipDump
+        | LegacyFormat::ScandyZipJson
+        | LegacyFormat::ScandyZipWeekly => {
+            containers::read_zip(path, backup.member.as_deref(), opts, sink)
+        }
+        LegacyFormat::ScandyTar => containers::read_tar(path, opts, sink),
+        LegacyFormat::MongodumpArchive => containers::read_archive_file(path, opts, sink),
+    }
 }

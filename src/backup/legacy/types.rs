@@ -1,1 +1,4 @@
-//! (being written)
+//! (stub until type recovery lands)
+/// Duplicate ids.
+#[derive(Default)]
+pub struct DuplicateIds {}

@@ -319,6 +319,8 @@ mod tests {
 
     fn snapshot(sets: Vec<SetInfo>) -> BackupsSnapshot {
         BackupsSnapshot {
+            legacy: Default::default(),
+            legacy_verify: Default::default(),
             dir: "/backups".into(),
             scanned_at: Utc::now(),
             inventory: Inventory {
