@@ -221,6 +221,10 @@ catalog! {
     BkNoMatch => "no set of this type — press f to change the filter", "kein Satz dieses Typs — f wechselt den Filter";
     BkEmpty => "no backup sets in {} — run scandyctl backup --type full", "keine Sicherungssätze in {} — scandyctl backup --type full ausführen";
     BkPartials => "Interrupted backups (.partial) left over — the next backup removes them:", "Übrig gebliebene abgebrochene Sicherungen (.partial) — die nächste Sicherung entfernt sie:";
+    BkLegacyTitle => "Legacy backups: {} (Scandy's own, mongodump output; never written into or pruned — scandyctl verify/restore/import --legacy ID)", "Alt-Sicherungen: {} (Scandys eigene, mongodump-Ausgaben; nie beschrieben oder gelöscht — scandyctl verify/restore/import --legacy ID)";
+    BkLegacyNever => "never verified", "nie geprüft";
+    BkLegacyFailedDump => "FAILED: empty, Scandy's mongodump failed", "FEHLGESCHLAGEN: leer, Scandys mongodump schlug fehl";
+    BkLegacyUnknown => "unknown, left untouched: {} ({})", "unbekannt, unberührt gelassen: {} ({})";
     BkUnreadable => "Directories that look like sets but cannot be read:", "Verzeichnisse, die wie Sätze aussehen, aber nicht lesbar sind:";
     BkDetailTitle => "Set {}", "Satz {}";
     BkCreated => "Taken", "Erstellt";

@@ -569,11 +569,18 @@ async fn verify_of_a_foreign_directory_writes_nothing_into_it() {
         !out.status.success(),
         "a foreign directory verified as a set"
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // It is verified as the legacy backup it is: the damaged file is named, and the result
+    // goes to the state directory, never into the dump.
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let text = stdout(&out);
     assert!(
-        stdout.contains("not a scandyctl backup set") && stdout.contains("nothing was written"),
-        "{stdout}"
+        text.contains("(mongodump-dir)")
+            && text.contains("FAILED")
+            && text.contains("[unreadable]")
+            && text.contains("tools.metadata.json.gz"),
+        "{text}"
     );
+    assert!(!fx.backups.join(name).join("verify.json").exists());
     assert_eq!(
         backup_support::file_snapshot(&fx.backups),
         before,

@@ -9,12 +9,14 @@
 pub mod check;
 pub mod containers;
 pub mod convert;
+pub mod dates;
 pub mod detect;
 pub mod dumpdir;
 pub mod json;
 pub mod scan;
 pub mod store;
-pub mod types;
+#[cfg(test)]
+mod test_sink;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -209,9 +211,9 @@ pub fn read_legacy(
         LegacyFormat::ScandyZipDump
         | LegacyFormat::ScandyZipJson
         | LegacyFormat::ScandyZipWeekly => {
-            containers::read_zip(path, backup.member.as_deref(), opts, sink)
+            containers::read_zip(path, backup.member.as_deref(), database, opts, sink)
         }
-        LegacyFormat::ScandyTar => containers::read_tar(path, opts, sink),
-        LegacyFormat::MongodumpArchive => containers::read_archive_file(path, opts, sink),
+        LegacyFormat::ScandyTar => containers::read_tar(path, database, opts, sink),
+        LegacyFormat::MongodumpArchive => containers::read_archive_file(path, database, opts, sink),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod columns;
 pub mod detail;
+pub mod legacy;
 pub mod view;
 
 use chrono::Utc;
@@ -67,6 +68,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let rows_on_screen = table_rows(area.height, sets.len()) as u16;
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Length(rows_on_screen + 2), Constraint::Min(0)]).areas(rest);
+    let legacy_lines = legacy::legacy_lines(lang, snapshot, snapshot.scanned_at);
+    let legacy_height = (legacy_lines.len() as u16).min(detail_area.height / 2);
+    let [detail_area, legacy_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(legacy_height)])
+            .areas(detail_area);
+    if legacy_height > 0 {
+        frame.render_widget(Paragraph::new(legacy_lines), legacy_area);
+    }
     // Ages are measured at the scan (at most one scan interval old), so the frame is a pure
     // function of the state.
     let now = snapshot.scanned_at;
@@ -251,6 +260,11 @@ fn draw_empty(frame: &mut Frame, area: Rect, lang: Lang, snapshot: &BackupsSnaps
             format!("⚠ {}", warning_text(lang, warning)),
             theme::warn(),
         ));
+    }
+    let legacy = legacy::legacy_lines(lang, snapshot, snapshot.scanned_at);
+    if !legacy.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(legacy);
     }
     if !snapshot.inventory.partials.is_empty() {
         lines.push(Line::raw(""));

@@ -1,4 +1,0 @@
-//! (stub until type recovery lands)
-/// Duplicate ids.
-#[derive(Default)]
-pub struct DuplicateIds {}
