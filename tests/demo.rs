@@ -177,6 +177,42 @@ async fn prepare_builds_a_native_scandy_install() {
     assert!(after != before, "app.log did not change");
 
     // keep: the directory survives shutdown; a second run reuses it without reseeding.
+    // The Backups tab's scan shows the JSON backups the demo planted, and they verify.
+    let dirs = scandyctl::backup::legacy::scan::legacy_dirs(&install.config);
+    let snapshot = scandyctl::backup::snapshot::scan_snapshot(
+        &install.config.backup.dir,
+        None,
+        chrono::Utc::now(),
+        Some(&root),
+        &dirs,
+    )
+    .expect("backups snapshot");
+    let planted: Vec<_> = snapshot
+        .legacy
+        .backups
+        .iter()
+        .filter(|b| b.format == scandyctl::backup::legacy::LegacyFormat::ScandyJsonV2)
+        .collect();
+    assert_eq!(planted.len(), 2, "{:?}", snapshot.legacy);
+    let lines = scandyctl::ui::tabs::backups::legacy::legacy_lines(
+        scandyctl::i18n::Lang::En,
+        &snapshot,
+        snapshot.scanned_at,
+    );
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    assert!(
+        text.contains(&planted[0].id) && text.contains("scandy-json-v2"),
+        "{text}"
+    );
+    let report = scandyctl::backup::legacy::check::verify_legacy(
+        planted[0],
+        scandyctl::backup::verify::VerifyLevel::Deep,
+        &database,
+        None,
+    );
+    assert!(report.ok, "{report:#?}");
+    assert!(report.total_documents() > 0, "{report:#?}");
+
     let kept = install.shutdown().await.expect("shutdown");
     assert_eq!(kept.as_deref(), Some(root.as_path()));
     assert!(root.join(".env").is_file());

@@ -50,7 +50,7 @@ pub async fn run_backup(global: &GlobalArgs, json: bool) -> Result<i32> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+            crate::sanitize::to_json_pretty(&serde_json::json!({
                 "id": outcome.id,
                 "path": outcome.path,
                 "manifest": outcome.manifest,
@@ -149,9 +149,9 @@ pub async fn run_verify(
     }
     if json {
         if legacy_reports.is_empty() {
-            println!("{}", serde_json::to_string_pretty(&reports)?);
+            println!("{}", crate::sanitize::to_json_pretty(&reports)?);
         } else if reports.is_empty() && !all {
-            println!("{}", serde_json::to_string_pretty(&legacy_reports)?);
+            println!("{}", crate::sanitize::to_json_pretty(&legacy_reports)?);
         } else {
             let mut rows: Vec<serde_json::Value> = reports
                 .iter()
@@ -160,7 +160,7 @@ pub async fn run_verify(
             for report in &legacy_reports {
                 rows.push(serde_json::to_value(report)?);
             }
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            println!("{}", crate::sanitize::to_json_pretty(&rows)?);
         }
     }
     Ok(if legacy_ok && reports.iter().all(|r| r.ok) {

@@ -18,7 +18,7 @@ pub fn run(global: &GlobalArgs, json: bool) -> Result<i32> {
         if let Some(object) = value.as_object_mut() {
             object.insert("schedule".into(), schedule_json(&schedule));
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        println!("{}", crate::sanitize::to_json_pretty(&value)?);
     } else {
         print!("{}", render_effective(&loaded));
         print!("{}", schedule_text(&schedule));

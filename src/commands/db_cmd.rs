@@ -111,7 +111,7 @@ pub async fn run_stats(global: &GlobalArgs, json: bool) -> Result<i32> {
             server: &server,
             database: &database,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", crate::sanitize::to_json_pretty(&out)?);
     } else {
         print_server(&server);
         println!();
@@ -370,7 +370,7 @@ pub async fn run_indexes(
             indexes: &indexes,
             findings: &findings,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", crate::sanitize::to_json_pretty(&out)?);
         return Ok(crate::exit::OK);
     }
     if let Some(created) = &created {

@@ -116,7 +116,7 @@ async fn run_fix(
     }
     let outcome = apply_fix(db, check.id, now).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        println!("{}", crate::sanitize::to_json_pretty(&outcome)?);
     } else {
         println!(
             "{}: modified {} document(s)",
@@ -154,7 +154,7 @@ fn report(results: &[CheckResult], database: &str, uri: &str, json: bool) -> Res
             "checks": results,
             "problems": problems,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", crate::sanitize::to_json_pretty(&out)?);
         return Ok(());
     }
     println!(

@@ -77,7 +77,7 @@ pub async fn run_validate(
             collections: &entries,
             invalid,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", crate::sanitize::to_json_pretty(&out)?);
     } else {
         print_validate(db.name(), &entries);
     }
@@ -260,7 +260,7 @@ impl Rewrite {
         line: impl FnOnce(&T) -> String,
     ) -> Result<i32> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            println!("{}", crate::sanitize::to_json_pretty(&outcome)?);
         }
         match outcome {
             Availability::Available { value } => {

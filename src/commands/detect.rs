@@ -15,7 +15,7 @@ pub fn run(json: bool, explain: bool, paths: Vec<PathBuf>) -> Result<i32> {
     };
     let installs = discover(&search);
     if json {
-        println!("{}", serde_json::to_string_pretty(&installs)?);
+        println!("{}", crate::sanitize::to_json_pretty(&installs)?);
     } else {
         print!("{}", render_text(&installs, explain));
     }

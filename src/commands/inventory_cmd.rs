@@ -67,7 +67,7 @@ pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
         for row in legacy_cmd::legacy_rows(&legacy) {
             rows.push(serde_json::to_value(row)?);
         }
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", crate::sanitize::to_json_pretty(&rows)?);
     } else {
         print_sets(&inventory);
         legacy_cmd::print_legacy(&legacy);
@@ -104,7 +104,7 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+            crate::sanitize::to_json_pretty(&serde_json::json!({
                 "backup_dir": dir,
                 "free_bytes": space.as_ref().map(|s| s.available),
                 "total_bytes": space.as_ref().map(|s| s.total),
@@ -241,7 +241,7 @@ pub async fn run_import_legacy(
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+            crate::sanitize::to_json_pretty(&serde_json::json!({
                 "id": outcome.id,
                 "reused": outcome.reused,
                 "path": outcome.path,

@@ -351,10 +351,10 @@ impl Printer<'_> {
         for line in lines {
             if self.json {
                 let name = self.names.get(&source).map_or("?", String::as_str);
-                println!(
-                    "{}",
-                    serde_json::json!({ "source": name, "continuation": line })
-                );
+                let record = serde_json::json!({ "source": name, "continuation": line });
+                if let Ok(text) = crate::sanitize::to_json_line(&record) {
+                    println!("{text}");
+                }
             } else {
                 println!("    {}", escape_controls(line));
             }
@@ -378,7 +378,7 @@ fn print_entry(entry: &LogEntry, names: &HashMap<u16, String>, json: bool) {
             truncated: entry.truncated,
             fields: &entry.fields,
         };
-        if let Ok(text) = serde_json::to_string(&line) {
+        if let Ok(text) = crate::sanitize::to_json_line(&line) {
             println!("{text}");
         }
         return;

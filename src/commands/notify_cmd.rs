@@ -91,7 +91,7 @@ pub async fn run_test(global: &GlobalArgs, channel: Option<String>, json: bool) 
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", crate::sanitize::to_json_pretty(&rows)?);
     } else {
         let width = targets.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for (c, r) in targets.iter().zip(&results) {

@@ -41,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> Result<i32> {
     let now = Utc::now();
     let plan = plan_prune_dir(&dir, &policy, now)?;
     if args.json && args.dry_run {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        println!("{}", crate::sanitize::to_json_pretty(&plan)?);
         return Ok(crate::exit::OK);
     }
     if !args.json {
@@ -67,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> Result<i32> {
         eprintln!("note: {}", escape_controls(note));
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        println!("{}", crate::sanitize::to_json_pretty(&outcome)?);
     } else if !plan.remove.is_empty() {
         println!(
             "removed {} backup set(s), freed {}",

@@ -84,7 +84,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
         ));
     }
     if args.json && args.dry_run {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        println!("{}", crate::sanitize::to_json_pretty(&plan)?);
         return Ok(crate::exit::OK);
     }
     let mut plan_out: Box<dyn Write> = if args.json {
@@ -162,7 +162,7 @@ async fn legacy_dry_run(
     })
     .await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", crate::sanitize::to_json_pretty(&report)?);
         return Ok(if report.ok {
             crate::exit::OK
         } else {
@@ -223,7 +223,7 @@ fn run_ack(journal: &str, force: bool, json: bool) -> Result<i32> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "acknowledged": removed }))?
+            crate::sanitize::to_json_pretty(&serde_json::json!({ "acknowledged": removed }))?
         );
     } else if removed.is_empty() {
         println!("no restore journal to acknowledge");
@@ -266,7 +266,7 @@ fn report(output: &RestoreOutput, outcome: &RestoreOutcome, json: bool) -> Resul
         output.err_line(&format!("note: {}", escape_controls(note)));
     }
     if json {
-        output.out_line(&serde_json::to_string_pretty(outcome)?);
+        output.out_line(&crate::sanitize::to_json_pretty(outcome)?);
     }
     if let Some(safety) = &outcome.safety_backup {
         let line = format!("safety backup: {safety} (restore it to undo)");

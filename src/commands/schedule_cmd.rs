@@ -109,7 +109,7 @@ async fn run_once(runner: &Runner, wait: Duration, json: bool) -> Result<i32> {
     };
     let pass = runner.run_once(wait, &cancel_on_signal()).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&pass)?);
+        println!("{}", crate::sanitize::to_json_pretty(&pass)?);
     }
     Ok(match pass {
         Pass::NothingDue { next } => {
@@ -199,7 +199,7 @@ fn show(loaded: &LoadedConfig, schedule: &ScheduleConfig, json: bool) -> Result<
             "next_runs": merged,
             "warnings": loaded_state.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", crate::sanitize::to_json_pretty(&out)?);
         return Ok(crate::exit::OK);
     }
     if schedule.is_empty() {

@@ -197,7 +197,7 @@ async fn run_once(
             unavailable: &unavailable,
             health: sources.last_health.as_ref(),
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", crate::sanitize::to_json_pretty(&report)?);
     } else {
         print_alerts(&alerts, enabled, &unavailable);
         if let Some(probe) = &sources.last_health {

@@ -201,6 +201,14 @@ fn broken_gzip_and_metadata_name_the_file() {
         sink.collections.is_empty(),
         "nothing began before the metadata was read"
     );
+
+    std::fs::write(db.join("tools.metadata.json.gz"), gzip(b"{\"indexes\": [")).unwrap();
+    let (result, _) = read_all(tmp.path(), None);
+    let text = format!("{:#}", result.unwrap_err());
+    assert!(
+        text.contains("tools.metadata.json.gz") && text.contains("not JSON"),
+        "{text}"
+    );
 }
 
 #[cfg(unix)]
