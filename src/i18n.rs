@@ -197,6 +197,9 @@ catalog! {
     SchedRunning => "running", "läuft";
     SchedConfigError => "[schedule]: {}", "[schedule]: {}";
     OvSchedule => "Schedule", "Zeitplan";
+    OvLegacy => "Legacy backups", "Alt-Sicherungen";
+    OvLegacyFailed => "{} FAILED (empty dump)", "{} FEHLGESCHLAGEN (leerer Dump)";
+    OvLegacyNewest => "newest", "neueste";
     WarnScheduleFailed => "the last scheduled backup failed: {}", "die letzte geplante Sicherung ist fehlgeschlagen: {}";
     WarnScheduleMissed => "scheduled backup not run: {}", "geplante Sicherung nicht gelaufen: {}";
     BkWarnings => "Warnings", "Warnungen";

@@ -105,7 +105,10 @@ async fn a_json_backup_larger_than_the_memory_bound_is_verified_as_a_stream() {
     assert_eq!(tools["documents"], documents);
     assert_eq!(tools["conversions"]["id_strings"], documents);
     assert_eq!(tools["conversions"]["markers"], documents);
-    eprintln!("verify --deep of {documents} documents: peak {} MB", peak >> 10);
+    eprintln!(
+        "verify --deep of {documents} documents: peak {} MB",
+        peak >> 10
+    );
     assert!(peak > 0, "no memory reading of the verify process");
     assert!(
         peak < LIMIT_KIB,

@@ -179,3 +179,95 @@ fn backups_help_lists_the_tab_keys() {
     assert!(screen.contains("On the Backups tab"), "{screen}");
     insta::assert_snapshot!("help_backups_en", screen);
 }
+
+#[test]
+fn legacy_backups_show_in_the_backups_tab_and_the_overview() {
+    use scandyctl::backup::legacy::check::LegacyVerifyReport;
+    use scandyctl::backup::legacy::scan::{LegacyInventory, UnknownEntry};
+    use scandyctl::backup::legacy::{LegacyBackup, LegacyFormat, TimeSource};
+    use scandyctl::backup::verify::VerifyLevel;
+    let now = scanned_at();
+    let json = LegacyBackup {
+        id: "legacy-20261202T041315-0a1b2c3d".into(),
+        format: LegacyFormat::ScandyJsonV2,
+        path: "/opt/scandy/backups/scandy_backup_20261202_051315.json".into(),
+        member: None,
+        created_at: ago(now, 90),
+        time_source: TimeSource::Name,
+        size: 3 * 1024 * 1024,
+        failed: false,
+    };
+    let empty = LegacyBackup {
+        id: "legacy-20261201T010000-99aa88bb".into(),
+        format: LegacyFormat::MongodumpDir,
+        path: "/opt/scandy/backups/scandy_native_backup_20261201_020000".into(),
+        created_at: ago(now, 60 * 27),
+        size: 0,
+        failed: true,
+        ..json.clone()
+    };
+    let report = LegacyVerifyReport {
+        id: json.id.clone(),
+        format: json.format,
+        path: json.path.display().to_string(),
+        member: None,
+        level: VerifyLevel::Deep,
+        at: ago(now, 30),
+        ok: true,
+        collections: Vec::new(),
+        files: 0,
+        file_bytes: 0,
+        missing_collections: Vec::new(),
+        findings: Vec::new(),
+    };
+    for lang in [Lang::En, Lang::De] {
+        let mut state = connected_state(lang);
+        let inventory = Inventory {
+            sets: Vec::new(),
+            partials: Vec::new(),
+            unreadable: Vec::new(),
+        };
+        update(
+            &mut state,
+            Action::BackupInventory(Ok(BackupsSnapshot {
+                legacy: LegacyInventory {
+                    dirs: vec!["/opt/scandy/backups".into()],
+                    backups: vec![json.clone(), empty.clone()],
+                    unknown: vec![UnknownEntry {
+                        path: "/opt/scandy/backups/scandy_backup_\x1b[2J.zip".into(),
+                        reason: "no readable ZIP".into(),
+                    }],
+                },
+                legacy_verify: BTreeMap::from([(json.id.clone(), report.clone())]),
+                dir: "/backups".into(),
+                scanned_at: now,
+                warnings: status_warnings(&inventory, Some(&disk_space()), now),
+                inventory,
+                details: BTreeMap::new(),
+            })),
+        );
+        let overview = render(&state);
+        assert!(
+            overview.contains(&json.id) && overview.contains("scandy-json-v2"),
+            "{overview}"
+        );
+        let failed = if lang == Lang::En {
+            "1 FAILED (empty dump)"
+        } else {
+            "1 FEHLGESCHLAGEN"
+        };
+        assert!(overview.contains(failed), "{overview}");
+        update(&mut state, key('4'));
+        let tab = render(&state);
+        for part in [
+            json.id.as_str(),
+            empty.id.as_str(),
+            "scandy-json-v2",
+            "mongodump-dir",
+            "scandy_backup_\\x1b[2J.zip",
+        ] {
+            assert!(tab.contains(part), "{part} missing:\n{tab}");
+        }
+        assert!(!tab.contains('\x1b'), "a raw escape reached the screen");
+    }
+}

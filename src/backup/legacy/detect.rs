@@ -1,7 +1,9 @@
 //! Recognises a legacy backup by its content (the name only gives the time).
 
+use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::NaiveDateTime;
 
@@ -83,13 +85,42 @@ pub fn classify(path: &Path) -> Classification {
     if !meta.is_file() {
         return Classification::Ignored;
     }
+    // Listing a tar.gz reads all of it: a file that did not change is not read again.
+    let stamp = (meta.len(), meta.modified().ok());
+    if let Some((seen, found)) = cache().lock().ok().and_then(|c| c.get(path).cloned())
+        && seen == stamp
+    {
+        return found;
+    }
+    let found = classify_file_uncached(path, &name);
+    if let Ok(mut cache) = cache().lock() {
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(path.to_path_buf(), (stamp, found.clone()));
+    }
+    found
+}
+
+/// A file's size and modification time when it was classified.
+type Stamp = (u64, Option<std::time::SystemTime>);
+
+/// Classifications of files by path, with the stamp they had.
+type ClassCache = Mutex<HashMap<PathBuf, (Stamp, Classification)>>;
+
+fn cache() -> &'static ClassCache {
+    static CACHE: OnceLock<ClassCache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn classify_file_uncached(path: &Path, name: &str) -> Classification {
     match classify_file(path) {
         Ok(Some(found)) => found,
-        Ok(None) if looks_like_backup(&name) => Classification::Unknown(
+        Ok(None) if looks_like_backup(name) => Classification::Unknown(
             "neither a scandyctl set nor a backup format scandyctl recognises".into(),
         ),
         Ok(None) => Classification::Ignored,
-        Err(reason) if looks_like_backup(&name) => Classification::Unknown(reason),
+        Err(reason) if looks_like_backup(name) => Classification::Unknown(reason),
         Err(_) => Classification::Ignored,
     }
 }

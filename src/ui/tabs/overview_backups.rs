@@ -124,6 +124,12 @@ fn overview_lines(lang: Lang, overview: &BackupOverview, state: &State) -> Vec<L
         label(Msg::BackupsCount.text(lang)),
         Span::raw(overview.sets.to_string()),
     ]));
+    if let Some(line) = state
+        .snapshot()
+        .and_then(|snapshot| super::backups::legacy::overview_line(lang, snapshot, now))
+    {
+        lines.push(line);
+    }
     if state.schedule.is_some() {
         lines.push(Line::from(
             std::iter::once(label(Msg::OvSchedule.text(lang)))

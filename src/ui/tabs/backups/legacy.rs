@@ -2,14 +2,83 @@
 //! format, time, size and last verification.
 
 use chrono::{DateTime, Utc};
-use ratatui::text::Line;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
 use crate::backup::inventory::human_age;
+use crate::backup::legacy::LegacyBackup;
 use crate::backup::snapshot::BackupsSnapshot;
 use crate::i18n::{Lang, Msg};
 use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
 use crate::ui::theme;
+
+/// How the last verification of `backup` went, as text and style.
+fn verification(
+    lang: Lang,
+    snapshot: &BackupsSnapshot,
+    backup: &LegacyBackup,
+    now: DateTime<Utc>,
+) -> (String, Style) {
+    if backup.failed {
+        return (Msg::BkLegacyFailedDump.text(lang).to_string(), theme::bad());
+    }
+    match snapshot.legacy_verify.get(&backup.id) {
+        None => (Msg::BkLegacyNever.text(lang).to_string(), theme::muted()),
+        Some(r) if r.ok => (format!("ok {}", human_age(now - r.at)), theme::ok()),
+        Some(r) => (
+            format!(
+                "FAILED {} ({})",
+                human_age(now - r.at),
+                r.findings.iter().filter(|f| f.severity == "error").count()
+            ),
+            theme::bad(),
+        ),
+    }
+}
+
+/// The Overview's line on legacy backups: how many, the newest with its verification, and
+/// the failed (empty) dumps; `None` when there are none.
+pub fn overview_line(
+    lang: Lang,
+    snapshot: &BackupsSnapshot,
+    now: DateTime<Utc>,
+) -> Option<Line<'static>> {
+    let backups = &snapshot.legacy.backups;
+    let newest = backups
+        .iter()
+        .filter(|b| !b.failed)
+        .max_by_key(|b| b.created_at);
+    let failed = backups.iter().filter(|b| b.failed).count();
+    if backups.is_empty() {
+        return None;
+    }
+    let mut spans = vec![
+        Span::styled(format!("{:<17}", Msg::OvLegacy.text(lang)), theme::label()),
+        Span::raw(backups.len().to_string()),
+    ];
+    if failed > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {}",
+                Msg::OvLegacyFailed.fill(lang, &[&failed.to_string()])
+            ),
+            theme::bad(),
+        ));
+    }
+    if let Some(newest) = newest {
+        let (text, style) = verification(lang, snapshot, newest, now);
+        spans.push(Span::raw(format!(
+            " · {} {} ({}, {}) · ",
+            Msg::OvLegacyNewest.text(lang),
+            escape_controls(&newest.id),
+            newest.format.as_str(),
+            human_age(now - newest.created_at)
+        )));
+        spans.push(Span::styled(text, style));
+    }
+    Some(Line::from(spans))
+}
 
 /// Lines of the legacy section (empty when there are no legacy backups).
 pub fn legacy_lines(
@@ -26,22 +95,7 @@ pub fn legacy_lines(
         theme::label(),
     )];
     for backup in &legacy.backups {
-        let (verification, style) = if backup.failed {
-            (Msg::BkLegacyFailedDump.text(lang).to_string(), theme::bad())
-        } else {
-            match snapshot.legacy_verify.get(&backup.id) {
-                None => (Msg::BkLegacyNever.text(lang).to_string(), theme::muted()),
-                Some(r) if r.ok => (format!("ok {}", human_age(now - r.at)), theme::ok()),
-                Some(r) => (
-                    format!(
-                        "FAILED {} ({})",
-                        human_age(now - r.at),
-                        r.findings.iter().filter(|f| f.severity == "error").count()
-                    ),
-                    theme::bad(),
-                ),
-            }
-        };
+        let (verification, style) = verification(lang, snapshot, backup, now);
         let file = backup
             .path
             .file_name()
