@@ -1580,6 +1580,7 @@ fn render_effective_shows_recipients_and_identity_path_only() {
             "uploads",
             "config_files",
             "log_dirs",
+            "legacy_dirs",
             "include_secrets",
             "recipients",
             "recipients_file",

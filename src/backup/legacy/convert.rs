@@ -174,17 +174,21 @@ impl LegacySink for WriteSink {
     fn note(&mut self, _: ReaderNote) {}
 }
 
-/// An existing set converted from the same source (same SHA-256 and member).
+/// An existing set converted from the same source (same SHA-256 and member) the same way
+/// (types recovered or kept).
 fn find_existing(
     backup_dir: &Path,
     sha256: &str,
     member: Option<&str>,
+    keep_types: bool,
 ) -> Option<(String, Manifest)> {
     let (inventory, details) = scan_inventory_detailed(backup_dir).ok()?;
     inventory.sets.iter().find_map(|set| {
         let manifest = &details.get(&set.id)?.manifest;
         let source = manifest.source.as_ref()?;
-        (source.sha256 == sha256 && source.member.as_deref() == member)
+        (source.sha256 == sha256
+            && source.member.as_deref() == member
+            && source.kept_types == keep_types)
             .then(|| (set.id.clone(), manifest.clone()))
     })
 }
@@ -220,11 +224,8 @@ pub fn convert_legacy(
             errors.join("; ")
         );
     }
-    if let Some((id, manifest)) = find_existing(&backup_dir, &sha256, backup.member.as_deref())
-        && manifest
-            .source
-            .as_ref()
-            .is_some_and(|s| s.kept_types == keep_types)
+    if let Some((id, manifest)) =
+        find_existing(&backup_dir, &sha256, backup.member.as_deref(), keep_types)
     {
         return Ok(ConvertOutcome {
             path: backup_dir.join(&id),
