@@ -100,6 +100,20 @@ pub enum Command {
         /// Kind of backup.
         #[arg(long = "type", value_enum, default_value = "full")]
         kind: BackupTypeArg,
+        /// Parent of an incremental (default: the newest set of the database).
+        #[arg(long, value_name = "ID")]
+        parent: Option<String>,
+        /// Compare every document with the parent even where the oplog could name the changes.
+        #[arg(long)]
+        scan: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a full set equal to the state at an incremental, from its chain alone.
+    Flatten {
+        /// Set id (an incremental; a full is copied as it is).
+        id: String,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -379,6 +393,11 @@ pub enum DbCommand {
 pub enum BackupTypeArg {
     /// Database and files, complete.
     Full,
+    /// Only what changed since the parent (a full when no parent can be used).
+    Incremental,
+    /// Incremental, but a full once the chain gets longer than `backup.max_chain` sets or
+    /// its base older than `backup.max_chain_age_days`.
+    Auto,
 }
 
 /// Values of `restore --only`.

@@ -243,7 +243,16 @@ fn rewrite_checksums(set: &std::path::Path, member: &str) {
         serde_json::to_string_pretty(&manifest).unwrap(),
     )
     .unwrap();
-    let sums: String = ["manifest.json", "mongo.archive.zst", "files.tar.zst"]
+    let names: Vec<String> = std::iter::once("manifest.json".to_string())
+        .chain(
+            manifest["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["name"].as_str().unwrap().to_string()),
+        )
+        .collect();
+    let sums: String = names
         .iter()
         .map(|name| format!("{}  {name}\n", hash(&set.join(name))))
         .collect();

@@ -245,7 +245,7 @@ async fn a_cancelled_export_leaves_no_file_and_no_temporary_file() {
         + std::fs::metadata(set.join("manifest.json")).unwrap().len()
         + std::fs::metadata(set.join("SHA256SUMS")).unwrap().len();
     assert_eq!(last.bytes_total, set_bytes);
-    assert_eq!((last.items, last.items_total), (4, 4));
+    assert_eq!((last.items, last.items_total), (6, 6));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -311,6 +311,8 @@ async fn cancelled_backup_dump_and_load_fail_with_cancelled() {
     let request = BackupRequest {
         kind: BackupKind::Full,
         parent: None,
+        auto: false,
+        scan: false,
         estimate_totals: false,
     };
     let cancel = CancellationToken::new();

@@ -96,7 +96,7 @@ fn example_config_loads_and_matches_the_defaults() {
         "{:?}",
         loaded.sources.keys()
     );
-    assert_eq!(loaded.sources.len(), 32, "{:?}", loaded.sources.keys());
+    assert_eq!(loaded.sources.len(), 34, "{:?}", loaded.sources.keys());
     let text = std::fs::read_to_string(&example).unwrap();
     let commented = commented_out_keys(&text);
     assert_eq!(

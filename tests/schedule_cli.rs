@@ -32,13 +32,23 @@ async fn catch_up_after_three_days_runs_one_verified_backup_and_prunes() {
     assert_success(&out, "schedule run --once");
     let stdout = text(&out.stdout);
     assert!(stdout.contains("verified (quick)"), "{stdout}");
-    assert!(stdout.contains("prune removed 1 set(s)"), "{stdout}");
-    assert!(stdout.contains("runs as a full backup"), "{stdout}");
+    // The daily slot is incremental: the old full becomes its parent, and prune keeps the
+    // base of the chain it would otherwise remove (keep_daily = 1).
+    assert!(stdout.contains("running incremental backup"), "{stdout}");
+    assert!(stdout.contains("prune removed 0 set(s)"), "{stdout}");
 
     let now = sets(&fx);
-    assert_eq!(now.len(), 1, "one set after the prune: {now:?}");
-    let new = &now[0];
-    assert_ne!(new, &old, "the old set was pruned, the new one kept");
+    assert_eq!(now.len(), 2, "the new incremental and its base: {now:?}");
+    let new = now.iter().find(|s| s.ends_with("-incremental")).unwrap();
+    assert!(
+        now.contains(&old),
+        "the base stays while the incremental needs it"
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.set_dir(new).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["parent"], old.as_str());
     assert!(fx.set_dir(new).join("verify.json").is_file(), "verified");
 
     let state = read_state(&fx);
@@ -70,7 +80,7 @@ async fn catch_up_after_three_days_runs_one_verified_backup_and_prunes() {
     assert_eq!(shown.matches("  next  ").count(), 5, "{shown}");
     assert!(shown.contains(&format!("ok  {new}")), "{shown}");
     assert!(
-        shown.contains("runs as full (incremental backups do not exist yet)"),
+        shown.contains("runs as incremental (a full when backup.max_chain"),
         "{shown}"
     );
     let json = fx.run(&["schedule", "show", "--json"]);

@@ -9,15 +9,20 @@ use color_eyre::eyre::{Result, WrapErr};
 use mongodb::bson::Bson;
 use tokio_util::sync::CancellationToken;
 
+use super::chain::files_index::{FileStamp, PathKey};
+use super::chain::increment::{collection_deltas, files_index, plan_files, write_change_members};
+use super::chain::oplog::{changes_since, oplog_position};
+use super::chain::parent::{ChainLimits, ParentPlan, Wanted, choose_parent};
+use super::chain::tracker::{ChangeTracker, OplogChanges};
 use super::crypt::{parse_recipients, recipient_strings};
-use super::dump::{DumpOptions, dump_database_into};
-use super::files::{select_files, write_files_tar};
+use super::dump::{DumpOptions, dump_database_tracked};
+use super::files::{select_files, write_files_tar_filtered};
 use super::id::{PARTIAL_SUFFIX, backup_id};
 use super::lock::{BackupLock, acquire, host_name};
 use super::manifest::{
-    BackupKind, CollectionEntry, DatabasePart, FILES_MEMBER, FilesPart, MANIFEST_FILE,
-    MANIFEST_FORMAT, MONGO_MEMBER, Manifest, MemberContent, MemberEntry, SHA256SUMS_FILE,
-    SkippedItem, write_json_atomic,
+    BackupKind, CollectionEntry, DatabasePart, FILES_MEMBER, FilesPart, IncrementInfo,
+    MANIFEST_FILE, MANIFEST_FORMAT, MONGO_MEMBER, Manifest, MemberContent, MemberEntry,
+    OplogPosition, SHA256SUMS_FILE, SkippedItem, write_json_atomic,
 };
 use super::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
 use super::progress::{Cancelled, Progress, Stage};
@@ -31,8 +36,14 @@ pub const ZSTD_LEVEL: i32 = 3;
 pub struct BackupRequest {
     /// Kind of set.
     pub kind: BackupKind,
-    /// Parent set (incrementals).
+    /// Parent set (incrementals); `None` picks the newest set of the database.
     pub parent: Option<String>,
+    /// With [`BackupKind::Incremental`]: take a full when the chain would grow past
+    /// `backup.max_chain` sets or its base is older than `backup.max_chain_age_days`.
+    pub auto: bool,
+    /// With [`BackupKind::Incremental`]: compare every document even when the oplog could
+    /// name the changed ones.
+    pub scan: bool,
     /// Ask the server for totals first so progress can show an ETA (worth it on a terminal).
     pub estimate_totals: bool,
 }
@@ -86,23 +97,77 @@ pub async fn create_backup_locked(
     let client = super::restore::connect_checked(config).await?;
     let database = client.database(&config.mongo.database);
 
-    let (id, created_at) = unique_id(&backup_dir, request.kind).await;
+    let parent = if request.kind == BackupKind::Incremental {
+        let wanted = if request.auto {
+            Wanted::Auto
+        } else {
+            Wanted::Incremental
+        };
+        let limits = ChainLimits {
+            max_chain: config.backup.max_chain,
+            max_age_days: config.backup.max_chain_age_days,
+        };
+        let (dir, db, explicit) = (
+            backup_dir.clone(),
+            config.mongo.database.clone(),
+            request.parent.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            choose_parent(&dir, &db, explicit.as_deref(), wanted, limits, Utc::now())
+        })
+        .await
+        .wrap_err("the parent check failed")?
+    } else {
+        Err(String::new())
+    };
+    let (kind, parent, full_reason) = match parent {
+        Ok(plan) => (BackupKind::Incremental, Some(plan), None),
+        Err(reason) if request.kind == BackupKind::Incremental => {
+            notes.push(format!("taking a full backup: {reason}"));
+            (BackupKind::Full, None, Some(reason))
+        }
+        Err(_) => (request.kind, None, None),
+    };
+    let parent_id = parent.as_ref().map(|p| p.chain.target().id.clone());
+    let parent_sha = parent.as_ref().map(|p| p.manifest_sha256.clone());
+
+    let (id, created_at) = unique_id(&backup_dir, kind).await;
     let final_dir = backup_dir.join(&id);
     let partial = backup_dir.join(format!("{id}{PARTIAL_SUFFIX}"));
     std::fs::create_dir(&partial)
         .wrap_err_with(|| format!("cannot create {}", partial.display()))?;
+    let identity = SetIdentity {
+        id: &id,
+        kind,
+        created_at,
+        full_reason,
+    };
     let result = write_set(
         config,
         request,
         &database,
         &partial,
-        &id,
-        created_at,
+        &identity,
+        parent,
         &recipients,
         progress,
         cancel,
     )
     .await;
+    // Acknowledged only while the parent is still the one it was compared against.
+    let result = result.and_then(|manifest| {
+        if let (Some(parent), Some(sha)) = (&parent_id, &parent_sha) {
+            let now = digest_file(&backup_dir.join(parent).join(MANIFEST_FILE))
+                .map(|d| d.sha256)
+                .unwrap_or_default();
+            if &now != sha {
+                color_eyre::eyre::bail!(
+                    "the parent {parent} changed or went away during the backup"
+                );
+            }
+        }
+        Ok(manifest)
+    });
     let manifest = match result {
         Ok(manifest) => manifest,
         Err(err) => {
@@ -140,18 +205,27 @@ pub async fn create_backup_locked(
     })
 }
 
+/// Id, kind and time of the set being written.
+struct SetIdentity<'a> {
+    id: &'a str,
+    kind: BackupKind,
+    created_at: chrono::DateTime<Utc>,
+    full_reason: Option<String>,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn write_set(
     config: &Config,
     request: &BackupRequest,
     database: &mongodb::Database,
     partial: &Path,
-    id: &str,
-    created_at: chrono::DateTime<Utc>,
+    identity: &SetIdentity<'_>,
+    parent: Option<ParentPlan>,
     recipients: &[age::x25519::Recipient],
     progress: Arc<dyn Fn(Progress) + Send + Sync>,
     cancel: CancellationToken,
 ) -> Result<Manifest> {
+    let (id, created_at) = (identity.id, identity.created_at);
     let encrypt = !recipients.is_empty();
     let suffix = if encrypt { ".age" } else { "" };
     let threads = std::thread::available_parallelism()
@@ -169,15 +243,48 @@ async fn write_set(
         estimate_totals: request.estimate_totals,
         ..DumpOptions::default()
     };
-    let (summary, writer) = dump_database_into(
+    // The oplog position comes first: whatever is written during the dump is after it.
+    let oplog = oplog_position(database.client()).await;
+    let (tracker, method) = match parent {
+        Some(plan) => {
+            let method = if request.scan {
+                Method::Scan("asked for (--scan)".into())
+            } else {
+                read_method(database, &plan, oplog).await
+            };
+            let ids = match &method {
+                Method::Oplog(ids) => Some(ids.clone()),
+                Method::Scan(_) => None,
+            };
+            let parent_state = ParentParts {
+                id: plan.chain.target().id.clone(),
+                manifest_sha256: plan.manifest_sha256.clone(),
+                manifest: plan.chain.target().manifest.clone(),
+                base: plan.chain.base().id.clone(),
+                depth: plan.chain.links.len() as u32,
+                files: plan.state.files,
+                method,
+            };
+            (
+                ChangeTracker::against(plan.state.collections, ids),
+                Some(parent_state),
+            )
+        }
+        None => (ChangeTracker::full(), None),
+    };
+    let (summary, writer, tracker) = dump_database_tracked(
         database,
         writer,
         &dump_options,
+        Some(tracker),
         move |p| dump_progress(Progress::from_dump(&p)),
         cancel.clone(),
     )
     .await
     .wrap_err_with(|| format!("cannot dump database {}", config.mongo.database))?;
+    let tracker = tracker.expect("the tracker comes back");
+    let dropped = tracker.dropped();
+    let tracked = tracker.into_results();
     let mongo_digest = writer
         .finish()
         .wrap_err_with(|| format!("cannot finish {mongo_name}"))?;
@@ -193,8 +300,10 @@ async fn write_set(
     let recipients_owned = recipients.to_vec();
     let files_progress = progress.clone();
     let files_cancel = cancel.clone();
-    let (tar_summary, files_digest, selection) =
+    let parent_files = method.as_ref().map(|p| p.files.clone());
+    let (tar_summary, files_digest, selection, files_index, files_delta) =
         tokio::task::spawn_blocking(move || -> Result<_> {
+            let plan = plan_files(&selection, parent_files.as_ref());
             let mut writer =
                 MemberWriter::create(&files_path, &recipients_owned, ZSTD_LEVEL, threads)?;
             let mut report = |bytes: u64| {
@@ -206,18 +315,22 @@ async fn write_set(
                     bytes_total: files_total,
                 });
             };
-            let summary = write_files_tar(&selection, &mut writer, &mut report)?;
+            let (summary, hashes) =
+                write_files_tar_filtered(&selection, &mut writer, &mut report, &|e| {
+                    plan.store.contains(&e.archive_path)
+                })?;
             if files_cancel.is_cancelled() {
                 return Err(Cancelled.into());
             }
             let digest = writer.finish()?;
-            Ok((summary, digest, selection))
+            let (index, delta) = files_index(&plan, &hashes, parent_files.as_ref());
+            Ok((summary, digest, selection, index, delta))
         })
         .await
         .wrap_err("the files task failed")??;
     test_pause("after-files");
 
-    let collections = summary
+    let collections: Vec<CollectionEntry> = summary
         .collections
         .iter()
         .map(|c| CollectionEntry {
@@ -234,7 +347,26 @@ async fn write_set(
                 .collect(),
         })
         .collect();
-    let members = vec![
+    let change_members = write_change_members(partial, &tracked, &files_index)?;
+    let parent_link = method
+        .as_ref()
+        .map(|p| (p.id.clone(), p.manifest_sha256.clone()));
+    let increment = method.map(|p| {
+        let (method, scan_reason) = match p.method {
+            Method::Oplog(_) => ("oplog".to_string(), None),
+            Method::Scan(reason) => ("scan".to_string(), Some(reason)),
+        };
+        IncrementInfo {
+            method,
+            scan_reason,
+            depth: p.depth,
+            base: p.base,
+            collections: collection_deltas(&tracked, &collections, &p.manifest),
+            dropped: dropped.clone(),
+            files: files_delta.clone(),
+        }
+    });
+    let mut members = vec![
         MemberEntry {
             name: mongo_name.clone(),
             content: MemberContent::MongoArchive,
@@ -250,6 +382,7 @@ async fn write_set(
             encrypted: encrypt,
         },
     ];
+    members.extend(change_members.iter().cloned());
     let included = config
         .backup
         .uploads
@@ -261,8 +394,8 @@ async fn write_set(
     let manifest = Manifest {
         format: MANIFEST_FORMAT,
         id: id.to_string(),
-        kind: request.kind,
-        parent: request.parent.clone(),
+        kind: identity.kind,
+        parent: parent_link.as_ref().map(|(id, _)| id.clone()),
         created_at,
         finished_at: Utc::now(),
         host: host_name(),
@@ -290,21 +423,64 @@ async fn write_set(
         members,
         recipients: recipient_strings(recipients),
         source: None,
+        parent_sha256: parent_link.map(|(_, sha)| sha),
+        increment,
+        oplog,
+        full_reason: identity.full_reason.clone(),
+        synthetic: false,
+        synthesized_from: Vec::new(),
     };
     let manifest_path = partial.join(MANIFEST_FILE);
     write_json_atomic(&manifest_path, &manifest)?;
     let manifest_digest = digest_file(&manifest_path)?;
-    write_sha256sums(
-        partial,
-        &[
-            (MANIFEST_FILE.to_string(), manifest_digest.sha256),
-            (mongo_name, mongo_digest.sha256),
-            (files_name, files_digest.sha256),
-        ],
-    )?;
+    let mut sums = vec![
+        (MANIFEST_FILE.to_string(), manifest_digest.sha256),
+        (mongo_name, mongo_digest.sha256),
+        (files_name, files_digest.sha256),
+    ];
+    sums.extend(change_members.into_iter().map(|m| (m.name, m.sha256)));
+    write_sha256sums(partial, &sums)?;
     let _ = SHA256SUMS_FILE;
     fsync_dir(partial)?;
     Ok(manifest)
+}
+
+/// How an incremental learns what changed.
+enum Method {
+    /// The oplog named the changed `_id`s per collection.
+    Oplog(std::collections::HashMap<String, OplogChanges>),
+    /// Every document is compared; why the oplog was not used.
+    Scan(String),
+}
+
+/// What writing an incremental needs of its parent.
+struct ParentParts {
+    id: String,
+    manifest_sha256: String,
+    manifest: Manifest,
+    base: String,
+    depth: u32,
+    files: std::collections::HashMap<PathKey, FileStamp>,
+    method: Method,
+}
+
+/// The oplog when it reaches back to the parent's position, else a scan with the reason.
+async fn read_method(
+    database: &mongodb::Database,
+    plan: &ParentPlan,
+    oplog: Option<OplogPosition>,
+) -> Method {
+    let parent = &plan.chain.target().manifest;
+    match (oplog, parent.oplog) {
+        (None, _) => Method::Scan("standalone server: no oplog".into()),
+        (Some(_), None) => Method::Scan(format!("the parent {} has no oplog position", parent.id)),
+        (Some(_), Some(since)) => {
+            match changes_since(database.client(), database.name(), since).await {
+                Ok(ids) => Method::Oplog(ids),
+                Err(reason) => Method::Scan(reason),
+            }
+        }
+    }
 }
 
 /// A new id for `kind`; waits for the next second if a set with this id already exists.

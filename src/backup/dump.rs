@@ -25,7 +25,12 @@ use super::archive::{
     ArchiveHeader, ArchiveWriter, CollectionKind, CollectionMetadata, CollectionPrelude,
     CollectionTotals,
 };
+use super::chain::fingerprint::id_key_of_bson;
+use super::chain::tracker::{ChangeTracker, Source};
 use super::progress::Cancelled;
+
+/// `_id`s asked for in one query when the oplog names the changed documents.
+const IDS_PER_QUERY: usize = 1000;
 
 /// How to dump.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +155,22 @@ pub async fn dump_database_into<W: Write + Send + 'static>(
     progress: impl Fn(DumpProgress) + Send + Sync + 'static,
     cancel: CancellationToken,
 ) -> eyre::Result<(DumpSummary, W)> {
+    dump_database_tracked(db, out, opts, None, progress, cancel)
+        .await
+        .map(|(summary, out, _)| (summary, out))
+}
+
+/// [`dump_database_into`] with a [`ChangeTracker`]: every document is fingerprinted and only
+/// those the tracker wants are written (an incremental); collections the tracker reads by
+/// `_id` are not scanned. The tracker comes back with what it learned.
+pub async fn dump_database_tracked<W: Write + Send + 'static>(
+    db: &Database,
+    out: W,
+    opts: &DumpOptions,
+    mut tracker: Option<ChangeTracker>,
+    progress: impl Fn(DumpProgress) + Send + Sync + 'static,
+    cancel: CancellationToken,
+) -> eyre::Result<(DumpSummary, W, Option<ChangeTracker>)> {
     let started = Instant::now();
     let server_version = server_version(db).await;
     let plan = plan_collections(db, opts).await?;
@@ -161,7 +182,7 @@ pub async fn dump_database_into<W: Write + Send + 'static>(
     let (tx, rx) = mpsc::channel::<ToWriter>(opts.queued_batches.max(1));
     let writer = tokio::task::spawn_blocking(move || write_archive(out, header, preludes, rx));
 
-    let read = read_collections(db, &plan, opts, &tx, &progress, &cancel).await;
+    let read = read_collections(db, &plan, opts, tracker.as_mut(), &tx, &progress, &cancel).await;
     drop(tx);
     let written = writer
         .await
@@ -196,6 +217,7 @@ pub async fn dump_database_into<W: Write + Send + 'static>(
             elapsed: started.elapsed(),
         },
         out,
+        tracker,
     ))
 }
 
@@ -335,6 +357,7 @@ async fn read_collections(
     db: &Database,
     plan: &[Planned],
     opts: &DumpOptions,
+    mut tracker: Option<&mut ChangeTracker>,
     tx: &mpsc::Sender<ToWriter>,
     progress: &(impl Fn(DumpProgress) + Send + Sync),
     cancel: &CancellationToken,
@@ -362,41 +385,64 @@ async fn read_collections(
         report(0, total_documents, total_bytes);
         if planned.prelude.metadata.kind == CollectionKind::Collection {
             let handle = db.collection::<RawDocumentBuf>(coll);
-            let mut cursor = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(Cancelled.into()),
-                c = handle.find(doc! {}).batch_size(opts.cursor_batch_size) => c
-                    .wrap_err_with(|| format!("cannot read {name}.{coll}"))?,
+            let source = tracker.as_ref().map_or(Source::Scan, |t| t.source(coll));
+            if let Some(t) = tracker.as_mut() {
+                t.begin(coll);
+            }
+            let (queries, asked) = match source {
+                Source::Scan => (vec![doc! {}], Vec::new()),
+                Source::Ids(ids) => {
+                    let asked = ids.iter().filter_map(id_key_of_bson).collect();
+                    let queries = ids
+                        .chunks(IDS_PER_QUERY)
+                        .map(|chunk| doc! { "_id": { "$in": chunk.to_vec() } })
+                        .collect();
+                    (queries, asked)
+                }
             };
             let mut done = 0u64;
             let mut batch: Vec<RawDocumentBuf> = Vec::new();
             let mut batch_bytes = 0usize;
-            loop {
-                let next = tokio::select! {
+            for filter in queries {
+                let mut cursor = tokio::select! {
                     biased;
                     _ = cancel.cancelled() => return Err(Cancelled.into()),
-                    next = cursor.try_next() => next.wrap_err_with(|| {
-                        format!("cannot read {name}.{coll} after {done} documents")
-                    })?,
+                    c = handle.find(filter).batch_size(opts.cursor_batch_size) => c
+                        .wrap_err_with(|| format!("cannot read {name}.{coll}"))?,
                 };
-                let Some(doc) = next else { break };
-                done += 1;
-                batch_bytes += doc.as_bytes().len();
-                batch.push(doc);
-                if batch_bytes >= opts.batch_bytes {
-                    total_documents += batch.len() as u64;
-                    total_bytes += batch_bytes as u64;
-                    send(tx, ToWriter::Docs(std::mem::take(&mut batch)), cancel).await?;
-                    batch_bytes = 0;
-                    report(done, total_documents, total_bytes);
+                loop {
+                    let next = tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => return Err(Cancelled.into()),
+                        next = cursor.try_next() => next.wrap_err_with(|| {
+                            format!("cannot read {name}.{coll} after {done} documents")
+                        })?,
+                    };
+                    let Some(doc) = next else { break };
+                    done += 1;
+                    total_documents += 1;
+                    total_bytes += doc.as_bytes().len() as u64;
+                    if let Some(t) = tracker.as_mut()
+                        && !t.observe(doc.as_bytes())?
+                    {
+                        continue;
+                    }
+                    batch_bytes += doc.as_bytes().len();
+                    batch.push(doc);
+                    if batch_bytes >= opts.batch_bytes {
+                        send(tx, ToWriter::Docs(std::mem::take(&mut batch)), cancel).await?;
+                        batch_bytes = 0;
+                        report(done, total_documents, total_bytes);
+                    }
                 }
             }
-            if !batch.is_empty() {
-                total_documents += batch.len() as u64;
-                total_bytes += batch_bytes as u64;
-                send(tx, ToWriter::Docs(batch), cancel).await?;
-                report(done, total_documents, total_bytes);
+            if let Some(t) = tracker.as_mut() {
+                t.end(&asked);
             }
+            if !batch.is_empty() {
+                send(tx, ToWriter::Docs(batch), cancel).await?;
+            }
+            report(done, total_documents, total_bytes);
         }
         send(tx, ToWriter::Finish(index), cancel).await?;
         if index == 0 {

@@ -295,10 +295,22 @@ pub fn write_files_tar(
     out: impl Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<TarSummary> {
+    write_files_tar_filtered(selection, out, progress, &|_| true).map(|(summary, _)| summary)
+}
+
+/// [`write_files_tar`] of the entries `include` accepts; also returns the content hash
+/// (xxh3-128 of the bytes stored; of the target for symlinks) of each entry written.
+pub fn write_files_tar_filtered(
+    selection: &FileSelection,
+    out: impl Write,
+    progress: &mut dyn FnMut(u64),
+    include: &dyn Fn(&FileEntry) -> bool,
+) -> Result<(TarSummary, BTreeMap<String, u128>)> {
     let mut builder = tar::Builder::new(out);
     let mut summary = TarSummary::default();
+    let mut hashes = BTreeMap::new();
     let mut last_report = 0u64;
-    for entry in &selection.entries {
+    for entry in selection.entries.iter().filter(|e| include(e)) {
         let source = &entry.source;
         let context = || format!("cannot add {} to the files archive", source.display());
         match &entry.kind {
@@ -327,6 +339,7 @@ pub fn write_files_tar(
                 let mut header = header_for(&meta, tar::EntryType::Regular, meta.len());
                 let mut data = FileData {
                     file,
+                    hasher: xxhash_rust::xxh3::Xxh3::new(),
                     remaining: meta.len(),
                     padded: 0,
                     path: source,
@@ -344,6 +357,7 @@ pub fn write_files_tar(
                         data.padded
                     ));
                 }
+                hashes.insert(entry.archive_path.clone(), data.hasher.digest128());
                 summary.files += 1;
                 summary.bytes += meta.len();
             }
@@ -359,6 +373,7 @@ pub fn write_files_tar(
                 builder
                     .append_data(&mut header, &entry.archive_path, io::empty())
                     .wrap_err_with(context)?;
+                hashes.insert(entry.archive_path.clone(), 0);
             }
             EntryKind::Symlink { target } => {
                 let Ok(meta) = std::fs::symlink_metadata(source) else {
@@ -372,6 +387,10 @@ pub fn write_files_tar(
                 builder
                     .append_link(&mut header, &entry.archive_path, target)
                     .wrap_err_with(context)?;
+                hashes.insert(
+                    entry.archive_path.clone(),
+                    xxhash_rust::xxh3::xxh3_128(target.as_bytes()),
+                );
             }
         }
     }
@@ -379,7 +398,7 @@ pub fn write_files_tar(
         .into_inner()
         .wrap_err("cannot finish the files archive")?;
     progress(summary.bytes);
-    Ok(summary)
+    Ok((summary, hashes))
 }
 
 fn header_for(meta: &Metadata, kind: tar::EntryType, size: u64) -> tar::Header {
@@ -396,6 +415,7 @@ fn header_for(meta: &Metadata, kind: tar::EntryType, size: u64) -> tar::Header {
 /// Streams exactly `remaining` bytes of a file (zeros after an early end) and reports progress.
 struct FileData<'a> {
     file: File,
+    hasher: xxhash_rust::xxh3::Xxh3,
     remaining: u64,
     padded: u64,
     path: &'a Path,
@@ -429,6 +449,7 @@ impl Read for FileData<'_> {
             n = want;
             self.padded += n as u64;
         }
+        self.hasher.update(&buf[..n]);
         self.remaining -= n as u64;
         self.total += n as u64;
         if self.total - *self.last_report >= PROGRESS_STEP {

@@ -50,6 +50,10 @@ pub enum MemberContent {
     MongoArchive,
     /// tar of uploads, config files and logs, zstd-compressed.
     FilesTar,
+    /// Document fingerprints (hashes only), zstd-compressed, never encrypted.
+    Fingerprints,
+    /// File stamps and content hashes (hashes only), zstd-compressed, never encrypted.
+    FilesIndex,
 }
 
 /// One data member of a set.
@@ -166,6 +170,93 @@ pub struct Manifest {
     /// The legacy backup this set was converted from (`import --legacy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SetSource>,
+    /// SHA-256 of the parent's `manifest.json` (incrementals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_sha256: Option<String>,
+    /// What an incremental holds against its parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment: Option<IncrementInfo>,
+    /// The replica set's oplog position taken before the dump (replica sets only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oplog: Option<OplogPosition>,
+    /// Why a full was written although an incremental was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_reason: Option<String>,
+    /// Written by `flatten` from a chain, not from the server.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
+    /// The chain a synthetic full was made from, base first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synthesized_from: Vec<String>,
+}
+
+/// A position in the oplog: the `ts` of its newest entry when the set was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OplogPosition {
+    /// Seconds of the BSON timestamp.
+    pub t: u32,
+    /// Increment of the BSON timestamp.
+    pub i: u32,
+}
+
+/// What an incremental set holds against its parent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncrementInfo {
+    /// `scan` (every document compared) or `oplog` (the oplog named the changed `_id`s).
+    pub method: String,
+    /// Why the oplog was not used, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_reason: Option<String>,
+    /// Sets between the base full and this one, this one included.
+    pub depth: u32,
+    /// The chain's base (a full set).
+    pub base: String,
+    /// Per collection: what changed.
+    pub collections: Vec<CollectionDelta>,
+    /// Collections the parent had and this set has not.
+    pub dropped: Vec<String>,
+    /// What changed among the files.
+    pub files: FilesDelta,
+}
+
+/// What changed in one collection since the parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionDelta {
+    /// Collection name.
+    pub name: String,
+    /// The parent had no such collection: the set holds all of it.
+    pub created: bool,
+    /// New documents.
+    pub inserted: u64,
+    /// Changed documents.
+    pub changed: u64,
+    /// Removed documents.
+    pub deleted: u64,
+    /// Documents as in the parent.
+    pub unchanged: u64,
+    /// Documents in the collection at this set.
+    pub documents: u64,
+    /// Index definitions differ from the parent's.
+    pub indexes_changed: bool,
+    /// Collection options differ from the parent's.
+    pub options_changed: bool,
+}
+
+/// What changed among the files since the parent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesDelta {
+    /// Entries the parent did not have.
+    pub added: u64,
+    /// Entries whose size, times, inode or mode changed (stored again).
+    pub changed: u64,
+    /// Entries gone since the parent.
+    pub deleted: u64,
+    /// Entries not read (stamp as in the parent).
+    pub unchanged: u64,
+    /// Files at this set.
+    pub files: u64,
+    /// Bytes of file content at this set.
+    pub bytes: u64,
 }
 
 /// Where a converted set came from.
@@ -201,6 +292,32 @@ impl Manifest {
     /// Total size of the data members on disk.
     pub fn members_size(&self) -> u64 {
         self.members.iter().map(|m| m.size).sum()
+    }
+
+    /// Documents of `collection` at this set (for an incremental: the restored state, not
+    /// the stored changes).
+    pub fn state_documents(&self, collection: &str) -> Option<u64> {
+        if let Some(delta) = self
+            .increment
+            .as_ref()
+            .and_then(|i| i.collections.iter().find(|c| c.name == collection))
+        {
+            return Some(delta.documents);
+        }
+        self.database
+            .collections
+            .iter()
+            .find(|c| c.name == collection)
+            .map(|c| c.documents)
+    }
+
+    /// Documents at this set over all collections.
+    pub fn state_total_documents(&self) -> u64 {
+        self.database
+            .collections
+            .iter()
+            .map(|c| self.state_documents(&c.name).unwrap_or(c.documents))
+            .sum()
     }
 
     /// Whether any member is encrypted.

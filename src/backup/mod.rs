@@ -3,6 +3,7 @@
 //! export/import and the inventory.
 
 pub mod archive;
+pub mod chain;
 pub mod create;
 pub mod crypt;
 pub mod dump;

@@ -986,6 +986,12 @@ mod tests {
             members: Vec::new(),
             recipients: Vec::new(),
             source: None,
+            parent_sha256: None,
+            increment: None,
+            oplog: None,
+            full_reason: None,
+            synthetic: false,
+            synthesized_from: Vec::new(),
         };
         write_json_atomic(&path.join("manifest.json"), &manifest).unwrap();
         id

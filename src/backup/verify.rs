@@ -89,6 +89,28 @@ pub fn verify_set_with(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
+    verify_set_core(dir, level, identities, progress, cancel, true)
+}
+
+/// [`verify_set_with`] of the set alone: an incremental's chain is not followed.
+pub fn verify_set_alone(
+    dir: &Path,
+    level: VerifyLevel,
+    identities: &[age::x25519::Identity],
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    verify_set_core(dir, level, identities, progress, cancel, false)
+}
+
+fn verify_set_core(
+    dir: &Path,
+    level: VerifyLevel,
+    identities: &[age::x25519::Identity],
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &CancellationToken,
+    follow_chain: bool,
+) -> Result<VerifyReport> {
     let id = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -123,6 +145,11 @@ pub fn verify_set_with(
                     "skipped: the members do not match their checksums".into(),
                 );
             }
+            if follow_chain && sums_ok {
+                for (subject, message) in chain_findings(dir, &manifest, level, identities) {
+                    report.finding(&subject, message);
+                }
+            }
             meter.check()?;
             meter.finish();
         }
@@ -155,6 +182,41 @@ pub fn verify_set_with(
         write_json_atomic(&dir.join(VERIFY_FILE), &report)?;
     }
     Ok(report)
+}
+
+/// An incremental's chain, link by link: presence, the parent manifest hashes and each
+/// link's members (quick); deep also replays the chain and checks the fingerprints.
+fn chain_findings(
+    dir: &Path,
+    manifest: &Manifest,
+    level: VerifyLevel,
+    identities: &[age::x25519::Identity],
+) -> Vec<(String, String)> {
+    use crate::backup::chain::links::{check_link, resolve_chain};
+    use crate::backup::chain::merge::{write_chain_archive, write_chain_tar};
+    if manifest.kind != crate::backup::manifest::BackupKind::Incremental {
+        return Vec::new();
+    }
+    let backup_dir = dir.parent().unwrap_or(Path::new("."));
+    let chain = match resolve_chain(backup_dir, &manifest.id, false) {
+        Ok(chain) => chain,
+        Err(err) => return vec![("chain".into(), format!("{err:#}"))],
+    };
+    let (_, parents) = chain.links.split_last().expect("a chain has a link");
+    for link in parents {
+        if let Err(err) = check_link(link) {
+            return vec![("chain".into(), format!("{err:#}"))];
+        }
+    }
+    if level == VerifyLevel::Deep {
+        if let Err(err) = write_chain_archive(&chain, identities, io::sink()) {
+            return vec![("chain".into(), format!("replaying the database: {err:#}"))];
+        }
+        if let Err(err) = write_chain_tar(&chain, identities, io::sink()) {
+            return vec![("chain".into(), format!("replaying the files: {err:#}"))];
+        }
+    }
+    Vec::new()
 }
 
 /// Whether `dir` holds scandyctl's own set files (manifest or checksums), damaged or not.

@@ -9,7 +9,7 @@ use crate::backup::crypt::load_identities;
 use crate::backup::inventory::scan_inventory;
 use crate::backup::manifest::BackupKind;
 use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set_with};
-use crate::cli::GlobalArgs;
+use crate::cli::{BackupTypeArg, GlobalArgs};
 use crate::config::{Config, LoadContext, load};
 
 /// Loads the configuration for a headless command.
@@ -33,12 +33,27 @@ pub fn cancel_on_signal() -> CancellationToken {
     token
 }
 
-/// `scandyctl backup --type full`: prints the new set id on stdout.
-pub async fn run_backup(global: &GlobalArgs, json: bool) -> Result<i32> {
+/// `scandyctl backup --type full|incremental|auto [--parent ID]`: prints the new set id on
+/// stdout (an incremental that had to be a full says why on stderr).
+pub async fn run_backup(
+    global: &GlobalArgs,
+    kind: BackupTypeArg,
+    parent: Option<String>,
+    scan: bool,
+    json: bool,
+) -> Result<i32> {
     let config = load_config(global)?;
+    if parent.is_some() && matches!(kind, BackupTypeArg::Full) {
+        bail!("--parent only applies to --type incremental or auto");
+    }
     let request = BackupRequest {
-        kind: BackupKind::Full,
-        parent: None,
+        kind: match kind {
+            BackupTypeArg::Full => BackupKind::Full,
+            _ => BackupKind::Incremental,
+        },
+        parent,
+        auto: matches!(kind, BackupTypeArg::Auto),
+        scan,
         estimate_totals: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let outcome = create_backup(&config, &request, stderr_progress(), cancel_on_signal()).await;

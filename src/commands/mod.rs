@@ -8,6 +8,7 @@ pub mod db_health_cmd;
 pub mod db_maint_cmd;
 pub mod demo_cmd;
 pub mod detect;
+pub mod flatten_cmd;
 pub mod inventory_cmd;
 pub mod job_worker_cmd;
 pub mod legacy_cmd;
@@ -36,9 +37,18 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             paths,
         } => detect::run(json, explain, paths),
         Command::Demo(args) => demo_cmd::run(&cli.global, &args).await,
-        Command::Backup { kind: _, json } => {
+        Command::Backup {
+            kind,
+            parent,
+            scan,
+            json,
+        } => {
             recovery::recover_for(&cli.global, true).await;
-            backup_cmd::run_backup(&cli.global, json).await
+            backup_cmd::run_backup(&cli.global, kind, parent, scan, json).await
+        }
+        Command::Flatten { id, json } => {
+            recovery::recover_for(&cli.global, true).await;
+            flatten_cmd::run_flatten(&cli.global, &id, json).await
         }
         Command::Verify {
             id,

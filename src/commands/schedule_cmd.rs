@@ -146,7 +146,9 @@ fn local_and_utc(zone: Zone, at: DateTime<Utc>) -> (String, String) {
 fn runs_as(kind: ScheduledType) -> &'static str {
     match kind {
         ScheduledType::Full => "full",
-        ScheduledType::Incremental => "full (incremental backups do not exist yet)",
+        ScheduledType::Incremental => {
+            "incremental (a full when backup.max_chain or max_chain_age_days says so)"
+        }
     }
 }
 

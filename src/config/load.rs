@@ -237,6 +237,8 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
             "system.refresh_ms",
             "restore.parallel_collections",
             "backup.min_free_percent",
+            "backup.max_chain",
+            "backup.max_chain_age_days",
             "metrics.textfile_dir",
         ])
     {
@@ -509,6 +511,24 @@ fn backup_min_free(
         loaded
             .sources
             .insert("backup.min_free_percent".into(), source.clone());
+    }
+    if let Some(value) = bounded(settings, source, "backup.max_chain", 1..=100, "")? {
+        loaded.config.backup.max_chain = value;
+        loaded
+            .sources
+            .insert("backup.max_chain".into(), source.clone());
+    }
+    if let Some(value) = bounded(
+        settings,
+        source,
+        "backup.max_chain_age_days",
+        1..=366,
+        " of days",
+    )? {
+        loaded.config.backup.max_chain_age_days = value;
+        loaded
+            .sources
+            .insert("backup.max_chain_age_days".into(), source.clone());
     }
     Ok(())
 }

@@ -104,6 +104,20 @@ pub struct BackupSection {
     /// check refuses a backup that would leave less.
     #[serde(default = "default_min_free_percent")]
     pub min_free_percent: u32,
+    /// `backup --type auto` takes a full once a chain would hold more sets than this.
+    #[serde(default = "default_max_chain")]
+    pub max_chain: u32,
+    /// `backup --type auto` takes a full once the chain's base is older than this many days.
+    #[serde(default = "default_max_chain_age_days")]
+    pub max_chain_age_days: u32,
+}
+
+fn default_max_chain() -> u32 {
+    BackupSection::DEFAULT_MAX_CHAIN
+}
+
+fn default_max_chain_age_days() -> u32 {
+    BackupSection::DEFAULT_MAX_CHAIN_AGE_DAYS
 }
 
 fn default_legacy_dirs() -> Vec<PathBuf> {
@@ -119,6 +133,10 @@ impl BackupSection {
     pub const DEFAULT_MIN_FREE_PERCENT: u32 = 10;
     /// Largest allowed `min_free_percent`.
     pub const MAX_MIN_FREE_PERCENT: u32 = 90;
+    /// Default of `max_chain`.
+    pub const DEFAULT_MAX_CHAIN: u32 = 7;
+    /// Default of `max_chain_age_days`.
+    pub const DEFAULT_MAX_CHAIN_AGE_DAYS: u32 = 8;
 }
 
 impl Default for BackupSection {
@@ -135,6 +153,8 @@ impl Default for BackupSection {
             identity: None,
             retention: RetentionPolicy::default(),
             min_free_percent: BackupSection::DEFAULT_MIN_FREE_PERCENT,
+            max_chain: BackupSection::DEFAULT_MAX_CHAIN,
+            max_chain_age_days: BackupSection::DEFAULT_MAX_CHAIN_AGE_DAYS,
         }
     }
 }

@@ -53,6 +53,8 @@ fn shown(config: &Config, key: &str) -> Shown {
         "backup.keep_monthly" => Shown::Int(config.backup.retention.keep_monthly),
         "backup.keep_pre_restore_days" => Shown::Int(config.backup.retention.keep_pre_restore_days),
         "backup.min_free_percent" => Shown::Int(config.backup.min_free_percent),
+        "backup.max_chain" => Shown::Int(config.backup.max_chain),
+        "backup.max_chain_age_days" => Shown::Int(config.backup.max_chain_age_days),
         "metrics.textfile_dir" => optional_path(config.metrics.textfile_dir.as_deref()),
         "restore.parallel_collections" => Shown::Int(config.restore.parallel_collections),
         "logs.files" => Shown::List(config.logs.files.clone()),

@@ -35,7 +35,7 @@ pub const SECTIONS: [&str; 9] = [
 pub const EXTERNAL_SECTIONS: [&str; 3] = ["alerts", "notify", "schedule"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 32] = [
+pub const KEYS: [(&str, KeyType); 34] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("scandy.kind", KeyType::String),
@@ -55,6 +55,8 @@ pub const KEYS: [(&str, KeyType); 32] = [
     ("backup.keep_monthly", KeyType::Integer),
     ("backup.keep_pre_restore_days", KeyType::Integer),
     ("backup.min_free_percent", KeyType::Integer),
+    ("backup.max_chain", KeyType::Integer),
+    ("backup.max_chain_age_days", KeyType::Integer),
     ("restore.parallel_collections", KeyType::Integer),
     ("logs.files", KeyType::StringArray),
     ("logs.max_entries", KeyType::Integer),

@@ -47,6 +47,8 @@ pub async fn run_job(
             let request = BackupRequest {
                 kind: BackupKind::Full,
                 parent: None,
+                auto: false,
+                scan: false,
                 estimate_totals: true,
             };
             let outcome = create_backup(&config, &request, progress, cancel).await?;

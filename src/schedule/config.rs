@@ -25,7 +25,8 @@ pub const MAX_JITTER_SECONDS: u32 = 3600;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScheduledType {
-    /// Only what changed since the parent (runs as a full backup until incrementals exist).
+    /// Only what changed since the parent (`backup --type auto`: a full starts a new chain
+    /// when `backup.max_chain` or `backup.max_chain_age_days` says so).
     Incremental,
     /// Database and files in full.
     Full,

@@ -174,11 +174,6 @@ impl Runner {
             pruned: None,
             notes: Vec::new(),
         };
-        if slot.kind == super::ScheduledType::Incremental {
-            report.notes.push(
-                "type incremental runs as a full backup until incremental backups exist".into(),
-            );
-        }
         let lock = match check_dir_present(&dir, held_before)
             .and_then(|()| acquire(&dir, "scheduled backup"))
         {
@@ -211,7 +206,7 @@ impl Runner {
         self.save(&mut state)?;
         self.say(&format!(
             "running {} backup for {} (slot {})",
-            BackupKind::Full.as_str(),
+            slot.kind.as_str(),
             slot.entries.join(", "),
             slot.at.format("%Y-%m-%d %H:%M UTC")
         ));
@@ -261,10 +256,16 @@ impl Runner {
         cancel: &CancellationToken,
         report: &mut RunReport,
     ) -> Result<()> {
-        check_space(&self.config, BackupKind::Full).await?;
+        let kind = match slot.kind {
+            super::ScheduledType::Incremental => BackupKind::Incremental,
+            _ => BackupKind::Full,
+        };
+        check_space(&self.config, kind).await?;
         let request = BackupRequest {
-            kind: BackupKind::Full,
+            kind,
             parent: None,
+            auto: kind == BackupKind::Incremental,
+            scan: false,
             estimate_totals: false,
         };
         let outcome = create_backup_locked(

@@ -129,3 +129,15 @@ pub fn uri_with_db(uri: &str, db: &str) -> String {
     }
     out
 }
+
+/// Whether the test server is a standalone `mongod` (no replica set, so no oplog).
+#[allow(dead_code)]
+pub async fn test_mongo_is_standalone() -> bool {
+    let hello = client()
+        .await
+        .database("admin")
+        .run_command(mongodb::bson::doc! { "hello": 1 })
+        .await
+        .expect("hello");
+    !hello.contains_key("setName")
+}

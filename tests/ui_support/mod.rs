@@ -193,6 +193,12 @@ pub fn manifest(
             Vec::new()
         },
         source: None,
+        parent_sha256: None,
+        increment: None,
+        oplog: None,
+        full_reason: None,
+        synthetic: false,
+        synthesized_from: Vec::new(),
     }
 }
 

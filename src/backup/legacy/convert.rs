@@ -447,6 +447,12 @@ fn write_converted(
                 .collect(),
             indexes_added,
         }),
+        parent_sha256: None,
+        increment: None,
+        oplog: None,
+        full_reason: None,
+        synthetic: false,
+        synthesized_from: Vec::new(),
     };
     let manifest_path = partial.join(MANIFEST_FILE);
     write_json_atomic(&manifest_path, &manifest)?;

@@ -17,14 +17,15 @@ pub mod swap;
 
 use std::path::PathBuf;
 
-use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+use color_eyre::eyre::{Result, WrapErr, bail};
 use mongodb::bson::doc;
 use serde::Serialize;
 
+use super::chain::Chain;
+use super::chain::merge::chain_limits;
+use super::chain::open::{chain_of, open_state};
 use super::extract::{ExtractLimits, plan_extract, scan_tar};
 use super::manifest::{Manifest, MemberContent, read_manifest};
-use super::member::open_member_with_hint;
-use super::verify::hint_for;
 use crate::config::{Config, redact_uri};
 use crate::mongo::probe::{MongoUnreachable, ProbeTimeouts, connect, ping};
 
@@ -108,8 +109,12 @@ pub struct RestorePlan {
     pub safety_backup: bool,
     /// Whether the restore overwrites live data (the configured database or the Scandy root).
     pub overwrites_live: bool,
+    /// The sets read, base full first (one set unless the set is an incremental).
+    pub chain: Vec<String>,
     #[serde(skip)]
     manifest: Option<Manifest>,
+    #[serde(skip)]
+    links: Option<Chain>,
 }
 
 /// What a restore did.
@@ -146,7 +151,9 @@ impl RestorePlan {
             files,
             safety_backup,
             overwrites_live: safety_backup,
+            chain: vec![id.to_string()],
             manifest: None,
+            links: None,
         }
     }
 
@@ -154,9 +161,17 @@ impl RestorePlan {
     pub(crate) fn manifest(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
     }
+
+    /// The chain of an incremental set (`None` for a full).
+    pub(crate) fn links(&self) -> Option<&Chain> {
+        self.links.as_ref()
+    }
 }
 
-pub(crate) fn limits_for(manifest: &Manifest) -> ExtractLimits {
+pub(crate) fn limits_for(manifest: &Manifest, chain: Option<&Chain>) -> ExtractLimits {
+    if let Some(chain) = chain {
+        return chain_limits(chain);
+    }
     ExtractLimits {
         max_total_bytes: manifest.files.bytes + manifest.files.bytes / 10 + (1 << 20),
         max_entries: manifest.files.files * 2 + 10_000,
@@ -178,6 +193,12 @@ pub async fn plan_restore(
         );
     }
     let manifest = read_manifest(&set_dir)?;
+    let links = chain_of(&config.resolve(&config.backup.dir), &manifest).map_err(|e| {
+        e.wrap_err(format!(
+            "backup {} cannot be restored; nothing was changed",
+            request.id
+        ))
+    })?;
     let want_db = request.only != Some(RestorePart::Files);
     let want_files = request.only != Some(RestorePart::Db);
     if request.collections.is_some() && !want_db {
@@ -244,7 +265,7 @@ pub async fn plan_restore(
                 .wrap_err_with(|| format!("cannot count {target}.{name}"))?;
             collections.push(CollectionChange {
                 name: name.to_string(),
-                backup_documents: entry.documents,
+                backup_documents: manifest.state_documents(name).unwrap_or(entry.documents),
                 current_documents: current,
             });
         }
@@ -262,15 +283,12 @@ pub async fn plan_restore(
             .files_to
             .clone()
             .unwrap_or_else(|| config.scandy.root.clone());
-        let member = manifest
-            .member(MemberContent::FilesTar)
-            .ok_or_else(|| eyre!("backup {} has no files member", request.id))?;
-        let path = set_dir.join(&member.name);
-        let limits = limits_for(&manifest);
+        let limits = limits_for(&manifest, links.as_ref());
         let ids = identities.to_vec();
-        let hint = hint_for(&manifest);
+        let (dir, m, l) = (set_dir.clone(), manifest.clone(), links.clone());
         let entries = tokio::task::spawn_blocking(move || {
-            open_member_with_hint(&path, &ids, &hint).and_then(|r| scan_tar(r, &limits))
+            open_state(&dir, &m, l.as_ref(), MemberContent::FilesTar, &ids)
+                .and_then(|r| scan_tar(r, &limits))
         })
         .await
         .wrap_err("the file scan task failed")??;
@@ -293,7 +311,11 @@ pub async fn plan_restore(
         files,
         safety_backup: request.safety_backup && overwrites_live,
         overwrites_live,
+        chain: links
+            .as_ref()
+            .map_or_else(|| vec![request.id.clone()], |c| c.ids()),
         manifest: Some(manifest),
+        links,
     })
 }
 

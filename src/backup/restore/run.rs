@@ -24,14 +24,14 @@ use super::recover::{move_files, recover_interrupted_restores, sweep_orphan_stag
 use super::staging::{drop_run_staging, new_run_id, staging_name};
 use super::swap::{check_renames, set_state, swap_database};
 use super::{RestoreOutcome, RestorePlan, RestoreRequest, connect_checked, limits_for};
+use crate::backup::chain::open::open_state;
 use crate::backup::create::{BackupRequest, create_backup_locked};
 use crate::backup::extract::extract_tar;
 use crate::backup::load::{CollectionLoad, ExpectedCollection, LoadOptions, load_archive_with};
 use crate::backup::lock::{BackupLock, acquire};
 use crate::backup::manifest::{BackupKind, Manifest, MemberContent};
-use crate::backup::member::open_member_with_hint;
 use crate::backup::progress::{Cancelled, Progress, Stage, Throttle, is_cancelled};
-use crate::backup::verify::{VerifyLevel, hint_for, verify_set_with};
+use crate::backup::verify::{VerifyLevel, verify_set_with};
 use crate::config::Config;
 
 /// How often progress is written into the journal.
@@ -106,6 +106,7 @@ pub async fn run_restore_with(
         .ok_or_else(|| eyre!("restore plan without manifest"))?;
     let set_dir = backup_dir.join(&plan.id);
     quick_verify(&set_dir, &plan.id, &progress, &cancel).await?;
+
     let client = if plan.database.is_some() || plan.safety_backup {
         Some(
             connect_checked(config)
@@ -411,6 +412,8 @@ impl Run<'_> {
         let request = BackupRequest {
             kind: BackupKind::PreRestore,
             parent: None,
+            auto: false,
+            scan: false,
             estimate_totals: false,
         };
         let outcome = create_backup_locked(
@@ -434,14 +437,12 @@ impl Run<'_> {
             return Ok(Vec::new());
         };
         let started = Instant::now();
-        let member = self
-            .manifest
-            .member(MemberContent::MongoArchive)
-            .ok_or_else(|| eyre!("backup {} has no database member", self.plan.id))?;
-        let reader = open_member_with_hint(
-            &self.set_dir.join(&member.name),
+        let reader = open_state(
+            &self.set_dir,
+            &self.manifest,
+            self.plan.links(),
+            MemberContent::MongoArchive,
             self.identities,
-            &hint_for(&self.manifest),
         )?;
         let journal = self.journal.snapshot();
         let target_names: HashMap<String, String> = journal
@@ -455,6 +456,7 @@ impl Run<'_> {
             .database
             .collections
             .iter()
+            .filter(|_| self.plan.links().is_none())
             .filter_map(|c| {
                 let crc = u64::from_str_radix(&c.crc64, 16).ok()?;
                 Some((
@@ -544,15 +546,15 @@ impl Run<'_> {
             return Ok((0, 0));
         };
         let started = Instant::now();
-        let member = self
-            .manifest
-            .member(MemberContent::FilesTar)
-            .ok_or_else(|| eyre!("backup {} has no files member", self.plan.id))?;
-        let path = self.set_dir.join(&member.name);
-        let limits = limits_for(&self.manifest);
+        let limits = limits_for(&self.manifest, self.plan.links());
         let ids = self.identities.to_vec();
-        let hint = hint_for(&self.manifest);
-        let files_total = self.manifest.files.files;
+        let (set_dir, manifest) = (self.set_dir.clone(), self.manifest.clone());
+        let links = self.plan.links().cloned();
+        let files_total = self
+            .manifest
+            .increment
+            .as_ref()
+            .map_or(self.manifest.files.files, |i| i.files.files);
         let progress = self.progress.clone();
         let cancel = self.cancel.clone();
         let (target, staging) = (files.target.clone(), files.staging_dir.clone());
@@ -567,7 +569,13 @@ impl Run<'_> {
             std::fs::create_dir_all(&target)
                 .wrap_err_with(|| format!("cannot create {}", target.display()))?;
             create_staging_dir(&staging)?;
-            let reader = open_member_with_hint(&path, &ids, &hint)?;
+            let reader = open_state(
+                &set_dir,
+                &manifest,
+                links.as_ref(),
+                MemberContent::FilesTar,
+                &ids,
+            )?;
             let entries = std::sync::atomic::AtomicU64::new(0);
             let throttle = Mutex::new(Throttle::new());
             let count_entry = |_: &str| {
