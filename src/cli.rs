@@ -178,6 +178,12 @@ pub enum Command {
     Db(DbArgs),
     /// Automatic backups: show the schedule, run it (daemon or once), install systemd units.
     Schedule(ScheduleArgs),
+    /// Oplog slices for point-in-time restore (replica sets).
+    Oplog {
+        /// What to do.
+        #[command(subcommand)]
+        command: OplogCommand,
+    },
     /// Notification channels (e-mail, webhooks): send a test message.
     Notify(NotifyArgs),
     /// Evaluate the alert rules headless (as a systemd service) and notify; `--once` checks once.
@@ -208,6 +214,23 @@ pub struct ScheduleArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: ScheduleCommand,
+}
+
+/// Subcommands of `scandyctl oplog`.
+#[derive(Debug, Subcommand, Clone)]
+pub enum OplogCommand {
+    /// Store the oplog entries since the newest position as a slice (a set of type `oplog`).
+    Capture {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The point-in-time window: from which times `restore --at` can reach.
+    Window {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Subcommands of `scandyctl schedule`.
@@ -413,8 +436,12 @@ pub enum OnlyArg {
 #[derive(Debug, Args, Clone)]
 pub struct RestoreArgs {
     /// Set id.
-    #[arg(required_unless_present = "ack")]
+    #[arg(required_unless_present_any = ["ack", "at"])]
     pub id: Option<String>,
+    /// Point in time to restore the database to (`2026-12-01 14:05[:30]` local time, or
+    /// RFC 3339): the newest base before it, then the oplog slices up to it (replica sets).
+    #[arg(long, value_name = "TIME", conflicts_with = "id")]
+    pub at: Option<String>,
     /// Print what would change and change nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -95,7 +95,7 @@ fn docker_install(tmp: &Path, env: &str) -> PathBuf {
     root
 }
 
-const ALL_KEYS: [&str; 34] = [
+const ALL_KEYS: [&str; 35] = [
     "backup.config_files",
     "backup.dir",
     "backup.identity",
@@ -109,6 +109,7 @@ const ALL_KEYS: [&str; 34] = [
     "backup.max_chain",
     "backup.max_chain_age_days",
     "backup.min_free_percent",
+    "backup.oplog_slices",
     "backup.recipients",
     "backup.recipients_file",
     "backup.uploads",
@@ -1411,7 +1412,7 @@ fn backup_encryption_unknown_keys_suggest_the_new_keys() {
     let (_, text) = config_error("[backup]\nencrypt = true\n");
     assert!(
         text.ends_with(
-            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, legacy_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days, min_free_percent, max_chain, max_chain_age_days)"
+            "unknown key \"backup.encrypt\" at line 2 (valid keys in [backup]: dir, uploads, config_files, log_dirs, legacy_dirs, include_secrets, recipients, recipients_file, identity, keep_daily, keep_weekly, keep_monthly, keep_pre_restore_days, min_free_percent, max_chain, max_chain_age_days, oplog_slices)"
         ),
         "{text}"
     );
@@ -1593,7 +1594,8 @@ fn render_effective_shows_recipients_and_identity_path_only() {
             "keep_pre_restore_days",
             "min_free_percent",
             "max_chain",
-            "max_chain_age_days"
+            "max_chain_age_days",
+            "oplog_slices"
         ]
     );
 

@@ -8,8 +8,9 @@ use scandyctl::config::{CliOverrides, Config, LoadContext, LoadedConfig, ValueSo
 use scandyctl::discovery::SearchPaths;
 
 /// Optional keys that are unset by default; the example lists them as `# key = ...` lines.
-const COMMENTED_OUT: [&str; 7] = [
+const COMMENTED_OUT: [&str; 8] = [
     "backup.identity",
+    "backup.oplog_slices",
     "backup.recipients_file",
     "logs.docker_containers",
     "logs.journal_units",
@@ -96,7 +97,7 @@ fn example_config_loads_and_matches_the_defaults() {
         "{:?}",
         loaded.sources.keys()
     );
-    assert_eq!(loaded.sources.len(), 34, "{:?}", loaded.sources.keys());
+    assert_eq!(loaded.sources.len(), 35, "{:?}", loaded.sources.keys());
     let text = std::fs::read_to_string(&example).unwrap();
     let commented = commented_out_keys(&text);
     assert_eq!(
@@ -136,6 +137,7 @@ fn example_config_commented_out_keys_are_valid_when_enabled() {
     let mut expected = Config::default();
     expected.backup.recipients_file = Some(dir.path().join("backup-recipients.txt"));
     expected.backup.identity = Some(PathBuf::from("/etc/scandyctl/backup-identity.txt"));
+    expected.backup.oplog_slices = 600;
     expected.logs.journal_units = vec!["scandy.service".into()];
     expected.logs.docker_containers = vec!["scandy-app-scandy".into()];
     expected.system.units = vec!["scandy.service".into(), "mongod.service".into()];

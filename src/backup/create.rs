@@ -59,6 +59,17 @@ pub struct BackupOutcome {
     pub manifest: Manifest,
     /// Notes for the user (stale lock broken, partial sets removed, secrets skipped).
     pub notes: Vec<String>,
+    /// How long the phases took.
+    pub timings: BackupTimings,
+}
+
+/// How long the phases of a backup took, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct BackupTimings {
+    /// Reading the database (scan or oplog) and writing its member.
+    pub database_s: f64,
+    /// Selecting, reading and writing the files.
+    pub files_s: f64,
 }
 
 /// Takes the backup directory lock and creates a set.
@@ -155,7 +166,7 @@ pub async fn create_backup_locked(
     )
     .await;
     // Acknowledged only while the parent is still the one it was compared against.
-    let result = result.and_then(|manifest| {
+    let result = result.and_then(|(manifest, timings)| {
         if let (Some(parent), Some(sha)) = (&parent_id, &parent_sha) {
             let now = digest_file(&backup_dir.join(parent).join(MANIFEST_FILE))
                 .map(|d| d.sha256)
@@ -166,10 +177,10 @@ pub async fn create_backup_locked(
                 );
             }
         }
-        Ok(manifest)
+        Ok((manifest, timings))
     });
-    let manifest = match result {
-        Ok(manifest) => manifest,
+    let (manifest, timings) = match result {
+        Ok(written) => written,
         Err(err) => {
             let _ = std::fs::remove_dir_all(&partial);
             return Err(err.wrap_err(format!("backup {id} failed; nothing was kept")));
@@ -202,6 +213,7 @@ pub async fn create_backup_locked(
         path: final_dir,
         manifest,
         notes,
+        timings,
     })
 }
 
@@ -224,8 +236,9 @@ async fn write_set(
     recipients: &[age::x25519::Recipient],
     progress: Arc<dyn Fn(Progress) + Send + Sync>,
     cancel: CancellationToken,
-) -> Result<Manifest> {
+) -> Result<(Manifest, BackupTimings)> {
     let (id, created_at) = (identity.id, identity.created_at);
+    let database_started = std::time::Instant::now();
     let encrypt = !recipients.is_empty();
     let suffix = if encrypt { ".age" } else { "" };
     let threads = std::thread::available_parallelism()
@@ -294,6 +307,8 @@ async fn write_set(
     }
 
     // Files member (selected before the dump, so an unreadable file fails the backup at once).
+    let database_s = database_started.elapsed().as_secs_f64();
+    let files_started = std::time::Instant::now();
     let files_total: u64 = selection.entries.iter().map(|e| e.size).sum();
     let files_name = format!("{FILES_MEMBER}{suffix}");
     let files_path = partial.join(&files_name);
@@ -328,6 +343,7 @@ async fn write_set(
         })
         .await
         .wrap_err("the files task failed")??;
+    let files_s = files_started.elapsed().as_secs_f64();
     test_pause("after-files");
 
     let collections: Vec<CollectionEntry> = summary
@@ -426,6 +442,7 @@ async fn write_set(
         parent_sha256: parent_link.map(|(_, sha)| sha),
         increment,
         oplog,
+        oplog_from: None,
         full_reason: identity.full_reason.clone(),
         synthetic: false,
         synthesized_from: Vec::new(),
@@ -442,7 +459,13 @@ async fn write_set(
     write_sha256sums(partial, &sums)?;
     let _ = SHA256SUMS_FILE;
     fsync_dir(partial)?;
-    Ok(manifest)
+    Ok((
+        manifest,
+        BackupTimings {
+            database_s,
+            files_s,
+        },
+    ))
 }
 
 /// How an incremental learns what changed.

@@ -23,6 +23,7 @@ pub fn parse_backup_id(id: &str) -> Option<(DateTime<Utc>, BackupKind)> {
         "full" => BackupKind::Full,
         "incremental" => BackupKind::Incremental,
         "pre-restore" => BackupKind::PreRestore,
+        "oplog" => BackupKind::Oplog,
         _ => return None,
     };
     let naive = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").ok()?;

@@ -185,10 +185,7 @@ pub fn status_warnings(
     now: DateTime<Utc>,
 ) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    let newest_backup = inventory
-        .sets
-        .iter()
-        .find(|s| s.kind != BackupKind::PreRestore);
+    let newest_backup = inventory.sets.iter().find(|s| s.kind.is_data_backup());
     match newest_backup {
         None => warnings.push(Warning {
             code: "no-backup",
@@ -314,7 +311,7 @@ pub fn summarize(inventory: &Inventory, warnings: Vec<Warning>) -> BackupOvervie
     let newest = inventory
         .sets
         .iter()
-        .find(|s| s.kind != BackupKind::PreRestore)
+        .find(|s| s.kind.is_data_backup())
         .cloned();
     BackupOverview {
         sets: inventory.sets.len(),

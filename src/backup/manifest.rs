@@ -29,6 +29,8 @@ pub enum BackupKind {
     Incremental,
     /// Taken automatically before a restore over the live database.
     PreRestore,
+    /// The oplog entries of the database between two positions (point-in-time restore).
+    Oplog,
 }
 
 impl BackupKind {
@@ -38,7 +40,14 @@ impl BackupKind {
             BackupKind::Full => "full",
             BackupKind::Incremental => "incremental",
             BackupKind::PreRestore => "pre-restore",
+            BackupKind::Oplog => "oplog",
         }
+    }
+
+    /// Whether a set of this kind is a backup of the data (full or incremental): what
+    /// "the newest good backup" and retention slots mean.
+    pub fn is_data_backup(self) -> bool {
+        matches!(self, BackupKind::Full | BackupKind::Incremental)
     }
 }
 
@@ -176,9 +185,13 @@ pub struct Manifest {
     /// What an incremental holds against its parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub increment: Option<IncrementInfo>,
-    /// The replica set's oplog position taken before the dump (replica sets only).
+    /// The replica set's oplog position taken before the dump (replica sets only); of an
+    /// oplog slice: the position of its last entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oplog: Option<OplogPosition>,
+    /// Of an oplog slice: the position it continues from (exclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oplog_from: Option<OplogPosition>,
     /// Why a full was written although an incremental was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_reason: Option<String>,
@@ -191,12 +204,19 @@ pub struct Manifest {
 }
 
 /// A position in the oplog: the `ts` of its newest entry when the set was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OplogPosition {
     /// Seconds of the BSON timestamp.
     pub t: u32,
     /// Increment of the BSON timestamp.
     pub i: u32,
+}
+
+impl OplogPosition {
+    /// The wall-clock second of the position.
+    pub fn time(self) -> DateTime<Utc> {
+        DateTime::from_timestamp(i64::from(self.t), 0).unwrap_or_default()
+    }
 }
 
 /// What an incremental set holds against its parent.

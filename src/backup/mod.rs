@@ -17,6 +17,7 @@ pub mod load;
 pub mod lock;
 pub mod manifest;
 pub mod member;
+pub mod pitr;
 pub mod portable;
 pub mod preflight;
 pub mod progress;

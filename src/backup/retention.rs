@@ -25,7 +25,8 @@
 //! retention would.
 //!
 //! Incremental sets do not fill slots either: they are kept as the newest (good) set or as
-//! the parent of a kept set.
+//! the parent of a kept set. Oplog slices are kept while they are younger than the oldest
+//! set kept for a daily slot (the point-in-time window reaches back that far).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -144,7 +145,7 @@ fn failed(set: &SetInfo) -> bool {
 /// The rule the console calls "newest good": a full or incremental set whose verification
 /// did not fail.
 fn good_backup(set: &SetInfo) -> bool {
-    set.kind != BackupKind::PreRestore && !failed(set)
+    set.kind.is_data_backup() && !failed(set)
 }
 
 /// One grandfather-father-son rule: its name, how many buckets, and a set's bucket.
@@ -269,6 +270,20 @@ pub fn plan_prune_with_parents(
     }
 
     keep_parents(&order, parents, &mut reasons);
+
+    // Oplog slices serve point-in-time restore from the daily sets on: kept while younger
+    // than the oldest set kept for a daily slot.
+    let oldest_daily = order
+        .iter()
+        .zip(&reasons)
+        .filter(|(_, r)| r.iter().any(|r| r.starts_with("daily ")))
+        .map(|(s, _)| s.created_at)
+        .min();
+    for (set, reasons) in order.iter().zip(reasons.iter_mut()) {
+        if set.kind == BackupKind::Oplog && oldest_daily.is_some_and(|t| set.created_at >= t) {
+            reasons.push("oplog slice after the oldest daily set (point-in-time restore)".into());
+        }
+    }
 
     let mut plan = PrunePlan::default();
     for (set, reasons) in order.iter().zip(reasons) {
@@ -989,6 +1004,7 @@ mod tests {
             parent_sha256: None,
             increment: None,
             oplog: None,
+            oplog_from: None,
             full_reason: None,
             synthetic: false,
             synthesized_from: Vec::new(),

@@ -13,7 +13,7 @@ use super::inventory::{
 };
 use super::legacy::check::LegacyVerifyReport;
 use super::legacy::scan::{LegacyInventory, scan_legacy};
-use super::manifest::{BackupKind, Manifest};
+use super::manifest::Manifest;
 use super::verify::VerifyReport;
 use crate::system::disk::DiskSpace;
 
@@ -58,18 +58,14 @@ impl BackupsSnapshot {
 
     /// The newest set that is not a safety backup (the "last successful backup").
     pub fn newest_backup(&self) -> Option<&SetInfo> {
-        self.inventory
-            .sets
-            .iter()
-            .find(|s| s.kind != BackupKind::PreRestore)
+        self.inventory.sets.iter().find(|s| s.kind.is_data_backup())
     }
 
     /// The newest set a recovery would start from: not a safety backup, and its last
     /// verification did not fail (passed, or never ran).
     pub fn newest_good(&self) -> Option<&SetInfo> {
         self.inventory.sets.iter().find(|s| {
-            s.kind != BackupKind::PreRestore
-                && !matches!(s.verification, Verification::Failed { .. })
+            s.kind.is_data_backup() && !matches!(s.verification, Verification::Failed { .. })
         })
     }
 }

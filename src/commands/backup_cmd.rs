@@ -70,6 +70,7 @@ pub async fn run_backup(
                 "path": outcome.path,
                 "manifest": outcome.manifest,
                 "notes": outcome.notes,
+                "timings": outcome.timings,
             }))?
         );
     } else {

@@ -9,11 +9,16 @@ use super::backup_cmd::{cancel_on_signal, load_config};
 use super::legacy_cmd;
 use super::progress_line::{clear_progress, stderr_progress};
 use crate::backup::install_state::{add_install_warnings, backup_dir_state, scan_scandy_backups};
+use std::collections::BTreeMap;
+
 use crate::backup::inventory::{
-    Inventory, SetInfo, Verification, human_age, scan_inventory, status_warnings,
+    Inventory, SetInfo, Verification, human_age, scan_inventory_detailed, status_warnings,
 };
+use crate::backup::manifest::Manifest;
+use crate::backup::pitr::window::window_of;
 use crate::backup::portable::{export_set_with, import_set};
 use crate::backup::restore::RecoverySummary;
+use crate::backup::snapshot::SetDetail;
 use crate::cli::GlobalArgs;
 use crate::sanitize::escape_controls;
 use crate::system::disk::{disk_space, human_bytes};
@@ -29,7 +34,7 @@ fn verification_text(set: &SetInfo) -> String {
     }
 }
 
-fn print_sets(inventory: &Inventory) {
+fn print_sets(inventory: &Inventory, details: &BTreeMap<String, SetDetail>) {
     let now = Utc::now();
     if inventory.sets.is_empty() {
         println!("no backup sets");
@@ -50,13 +55,62 @@ fn print_sets(inventory: &Inventory) {
             if set.encrypted { "yes" } else { "no" },
             verification_text(set)
         );
+        if let Some(line) = details.get(&set.id).and_then(|d| chain_line(&d.manifest)) {
+            println!("    {}", escape_controls(&line));
+        }
+    }
+}
+
+/// The second line of an incremental, an oplog slice or a synthetic full.
+fn chain_line(manifest: &Manifest) -> Option<String> {
+    if let Some(increment) = &manifest.increment {
+        let stored: u64 = manifest
+            .database
+            .collections
+            .iter()
+            .map(|c| c.documents)
+            .sum();
+        return Some(format!(
+            "incremental of {} (chain depth {}, base {}, {}): {stored} of {} documents and {} of {} files stored",
+            manifest.parent.as_deref().unwrap_or("?"),
+            increment.depth,
+            increment.base,
+            increment.method,
+            manifest.state_total_documents(),
+            manifest.files.files,
+            increment.files.files
+        ));
+    }
+    if let (Some(from), Some(to)) = (manifest.oplog_from, manifest.oplog) {
+        return Some(format!(
+            "oplog from {} to {}: {} entries",
+            from.time().format("%Y-%m-%d %H:%M:%S"),
+            to.time().format("%Y-%m-%d %H:%M:%S"),
+            manifest.database.total_documents()
+        ));
+    }
+    if manifest.synthetic {
+        return Some(format!(
+            "synthetic full of {}",
+            manifest.synthesized_from.join(" <- ")
+        ));
+    }
+    None
+}
+
+/// The point-in-time window line, when there are oplog slices.
+fn print_window(details: &BTreeMap<String, SetDetail>, database: &str) {
+    let manifests: Vec<Manifest> = details.values().map(|d| d.manifest.clone()).collect();
+    let window = window_of(&manifests, database);
+    if !window.spans.is_empty() {
+        println!("point in time: {}", window.describe());
     }
 }
 
 /// `scandyctl list`.
 pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
     let config = load_config(global)?;
-    let inventory = scan_inventory(&config.resolve(&config.backup.dir))?;
+    let (inventory, details) = scan_inventory_detailed(&config.resolve(&config.backup.dir))?;
     let legacy = legacy_cmd::legacy_inventory(&config);
     if json {
         let mut rows: Vec<serde_json::Value> = inventory
@@ -69,7 +123,8 @@ pub fn run_list(global: &GlobalArgs, json: bool) -> Result<i32> {
         }
         println!("{}", crate::sanitize::to_json_pretty(&rows)?);
     } else {
-        print_sets(&inventory);
+        print_sets(&inventory, &details);
+        print_window(&details, &config.mongo.database);
         legacy_cmd::print_legacy(&legacy);
     }
     Ok(crate::exit::OK)
@@ -89,9 +144,11 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
         Utc::now(),
     );
     let dir = config.resolve(&config.backup.dir);
-    let inventory = scan_inventory(&dir)?;
+    let (inventory, details) = scan_inventory_detailed(&dir)?;
     let legacy = legacy_cmd::legacy_inventory(&config);
     let space = disk_space(&dir).ok();
+    let manifests: Vec<Manifest> = details.values().map(|d| d.manifest.clone()).collect();
+    let window = window_of(&manifests, &config.mongo.database);
     let mut warnings = status_warnings(&inventory, space.as_ref(), Utc::now());
     let own = scan_scandy_backups(&config.scandy.root);
     let dir_state = backup_dir_state(&dir);
@@ -109,6 +166,7 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
                 "free_bytes": space.as_ref().map(|s| s.available),
                 "total_bytes": space.as_ref().map(|s| s.total),
                 "sets": inventory.sets,
+                "point_in_time": window,
                 "partials": inventory.partials,
                 "backup_dir_state": dir_state,
                 "scandy_backups": own,
@@ -133,7 +191,8 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
             space.used_percent()
         );
     }
-    print_sets(&inventory);
+    print_sets(&inventory, &details);
+    print_window(&details, &config.mongo.database);
     legacy_cmd::print_legacy(&legacy);
     print_schedule(&schedule);
     if warnings.is_empty() {

@@ -14,6 +14,7 @@ pub mod job_worker_cmd;
 pub mod legacy_cmd;
 pub mod logs_cmd;
 pub mod notify_cmd;
+pub mod oplog_cmd;
 pub mod progress_line;
 pub mod prune_cmd;
 pub mod recovery;
@@ -45,6 +46,10 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         } => {
             recovery::recover_for(&cli.global, true).await;
             backup_cmd::run_backup(&cli.global, kind, parent, scan, json).await
+        }
+        Command::Oplog { command } => {
+            recovery::recover_for(&cli.global, true).await;
+            oplog_cmd::run(&cli.global, command).await
         }
         Command::Flatten { id, json } => {
             recovery::recover_for(&cli.global, true).await;

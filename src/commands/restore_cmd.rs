@@ -18,7 +18,9 @@ use super::backup_cmd::{cancel_on_signal, load_config};
 use super::progress_line::progress_text;
 use super::recovery::print_notes;
 use crate::backup::crypt::load_identities;
+use crate::backup::pitr::window::{manifests_in, plan_at};
 use crate::backup::progress::Progress;
+use crate::backup::restore::PointInTime;
 use crate::backup::restore::{
     RestoreOutcome, RestorePart, RestorePlan, RestoreRequest, RunOptions, acknowledge,
     plan_restore, recover_interrupted_restores, run_restore_with,
@@ -35,9 +37,48 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     if let Some(journal) = &args.ack {
         return run_ack(journal, args.force, args.json);
     }
-    let Some(id) = args.id.clone() else {
+    let point_in_time = match &args.at {
+        Some(at) => {
+            if matches!(args.only, Some(OnlyArg::Files)) {
+                bail!(super::UsageError(
+                    "--at restores the database to a point in time; files have no oplog (restore them from a set with --only files)".into()
+                ));
+            }
+            let at = parse_time(at)?;
+            let dir = config.resolve(&config.backup.dir);
+            let manifests = manifests_in(&dir)?;
+            let reach = plan_at(&manifests, &config.mongo.database, at)?;
+            for slice in &reach.slices {
+                let slice_dir = dir.join(&slice.id);
+                let report = tokio::task::spawn_blocking(move || {
+                    crate::backup::verify::verify_set(
+                        &slice_dir,
+                        crate::backup::verify::VerifyLevel::Quick,
+                        &[],
+                    )
+                })
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!("the verify task failed: {e}"))??;
+                if let Some(finding) = report.findings.first() {
+                    bail!(
+                        "oplog slice {} failed verification ({}: {}); nothing was changed",
+                        slice.id,
+                        escape_controls(&finding.subject),
+                        escape_controls(&finding.message)
+                    );
+                }
+            }
+            Some(PointInTime::new(at, reach))
+        }
+        None => None,
+    };
+    let Some(id) = args
+        .id
+        .clone()
+        .or_else(|| point_in_time.as_ref().map(|p| p.base.clone()))
+    else {
         bail!(super::UsageError(
-            "restore needs a set id (or --ack JOURNAL)".into()
+            "restore needs a set id (or --at TIME, or --ack JOURNAL)".into()
         ));
     };
     let identities = match &config.backup.identity {
@@ -65,16 +106,19 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     };
     let request = RestoreRequest {
         id,
-        only: args.only.map(|only| match only {
-            OnlyArg::Db => RestorePart::Db,
-            OnlyArg::Files => RestorePart::Files,
-        }),
+        only: match (args.only, &point_in_time) {
+            (_, Some(_)) => Some(RestorePart::Db),
+            (Some(OnlyArg::Db), None) => Some(RestorePart::Db),
+            (Some(OnlyArg::Files), None) => Some(RestorePart::Files),
+            (None, None) => None,
+        },
         collections: args.collections.clone(),
         to_db: args.to_db.clone(),
         files_to: args.files_to.clone(),
         safety_backup: !args.no_safety_backup,
     };
-    let plan = plan_restore(&config, &request, &identities).await?;
+    let mut plan = plan_restore(&config, &request, &identities).await?;
+    plan.point_in_time = point_in_time;
     if args.no_safety_backup && plan.overwrites_live && !args.force && !args.dry_run {
         bail!(super::UsageError(
             "--no-safety-backup on live data (the configured database or the Scandy root) \
@@ -401,6 +445,21 @@ impl RestoreOutput {
 fn print_plan(out: &mut dyn Write, plan: &RestorePlan, dry_run: bool) {
     let verb = if dry_run { "would" } else { "will" };
     let _ = writeln!(out, "restore of {}:", plan.id);
+    if plan.chain.len() > 1 {
+        let _ = writeln!(
+            out,
+            "  chain read: {}",
+            escape_controls(&plan.chain.join(" <- "))
+        );
+    }
+    if let Some(pit) = &plan.point_in_time {
+        let _ = writeln!(
+            out,
+            "  then {} oplog slice(s) {verb} be replayed up to {}",
+            pit.slices.len(),
+            pit.at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
     if plan.safety_backup {
         let _ = writeln!(
             out,
@@ -470,4 +529,28 @@ fn confirm(database: &str, json: bool) -> Result<()> {
         bail!("confirmation did not match {database}; nothing was changed");
     }
     Ok(())
+}
+
+/// `2026-12-01 14:05[:30]` in local time, or RFC 3339.
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text.trim(), format)
+            && let Some(local) = chrono::Local.from_local_datetime(&naive).earliest()
+        {
+            return Ok(local.with_timezone(&chrono::Utc));
+        }
+    }
+    bail!(super::UsageError(format!(
+        "--at {}: not a time; write 2026-12-01 14:05, 2026-12-01 14:05:30 (local time) or RFC 3339",
+        escape_controls(text)
+    )))
 }

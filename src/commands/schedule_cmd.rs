@@ -108,6 +108,9 @@ async fn run_once(runner: &Runner, wait: Duration, json: bool) -> Result<i32> {
         runner.clone()
     };
     let pass = runner.run_once(wait, &cancel_on_signal()).await?;
+    if runner.slices_enabled() {
+        runner.capture_slice().await;
+    }
     if json {
         println!("{}", crate::sanitize::to_json_pretty(&pass)?);
     }

@@ -9,7 +9,6 @@ use chrono::Utc;
 use super::watch_cmd::Unavailable;
 use crate::alerts::{MongoSignal, Signals};
 use crate::backup::inventory::{Verification, scan_inventory};
-use crate::backup::manifest::BackupKind;
 use crate::config::Config;
 use crate::mongo::probe::{self, FailureKind, ProbeTimeouts};
 use crate::system::http_probe::HealthProbe;
@@ -161,10 +160,7 @@ impl SignalSources {
             let dir_text = dir.display().to_string();
             match tokio::task::spawn_blocking(move || scan_inventory(&dir)).await {
                 Ok(Ok(inventory)) => {
-                    let newest = inventory
-                        .sets
-                        .iter()
-                        .find(|s| s.kind != BackupKind::PreRestore);
+                    let newest = inventory.sets.iter().find(|s| s.kind.is_data_backup());
                     let verified = inventory
                         .sets
                         .iter()

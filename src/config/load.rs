@@ -239,6 +239,7 @@ pub fn load(cli: &CliOverrides, ctx: &LoadContext) -> Result<LoadedConfig, Confi
             "backup.min_free_percent",
             "backup.max_chain",
             "backup.max_chain_age_days",
+            "backup.oplog_slices",
             "metrics.textfile_dir",
         ])
     {
@@ -529,6 +530,23 @@ fn backup_min_free(
         loaded
             .sources
             .insert("backup.max_chain_age_days".into(), source.clone());
+    }
+    if let Some((value, line)) = settings.string("backup.oplog_slices") {
+        let seconds = parse_interval(value).filter(|s| (60..=86_400).contains(s)).ok_or_else(|| {
+            invalid_value(
+                source,
+                "backup.oplog_slices",
+                line,
+                format!(
+                    "must be an interval from 1m to 24h such as \"10m\", \"30m\" or \"1h\", found {:?}",
+                    crate::sanitize::escape_controls(value)
+                ),
+            )
+        })?;
+        loaded.config.backup.oplog_slices = seconds;
+        loaded
+            .sources
+            .insert("backup.oplog_slices".into(), source.clone());
     }
     Ok(())
 }
@@ -890,4 +908,18 @@ fn scandy_backups_note(loaded: &mut LoadedConfig) {
             loaded.config.backup.dir.display()
         ));
     }
+}
+
+/// `90s`, `10m`, `1h` as seconds.
+fn parse_interval(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let number: u32 = number.parse().ok()?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }

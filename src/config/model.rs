@@ -110,6 +110,10 @@ pub struct BackupSection {
     /// `backup --type auto` takes a full once the chain's base is older than this many days.
     #[serde(default = "default_max_chain_age_days")]
     pub max_chain_age_days: u32,
+    /// Seconds between oplog slices for point-in-time restore (`oplog_slices = "10m"`);
+    /// 0: no slices.
+    #[serde(default)]
+    pub oplog_slices: u32,
 }
 
 fn default_max_chain() -> u32 {
@@ -155,6 +159,7 @@ impl Default for BackupSection {
             min_free_percent: BackupSection::DEFAULT_MIN_FREE_PERCENT,
             max_chain: BackupSection::DEFAULT_MAX_CHAIN,
             max_chain_age_days: BackupSection::DEFAULT_MAX_CHAIN_AGE_DAYS,
+            oplog_slices: 0,
         }
     }
 }

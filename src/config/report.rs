@@ -55,6 +55,12 @@ fn shown(config: &Config, key: &str) -> Shown {
         "backup.min_free_percent" => Shown::Int(config.backup.min_free_percent),
         "backup.max_chain" => Shown::Int(config.backup.max_chain),
         "backup.max_chain_age_days" => Shown::Int(config.backup.max_chain_age_days),
+        "backup.oplog_slices" => match config.backup.oplog_slices {
+            0 => Shown::Unset,
+            s if s % 3600 == 0 => Shown::Str(format!("{}h", s / 3600)),
+            s if s % 60 == 0 => Shown::Str(format!("{}m", s / 60)),
+            s => Shown::Str(format!("{s}s")),
+        },
         "metrics.textfile_dir" => optional_path(config.metrics.textfile_dir.as_deref()),
         "restore.parallel_collections" => Shown::Int(config.restore.parallel_collections),
         "logs.files" => Shown::List(config.logs.files.clone()),

@@ -35,7 +35,7 @@ pub const SECTIONS: [&str; 9] = [
 pub const EXTERNAL_SECTIONS: [&str; 3] = ["alerts", "notify", "schedule"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
-pub const KEYS: [(&str, KeyType); 34] = [
+pub const KEYS: [(&str, KeyType); 35] = [
     ("scandy.root", KeyType::String),
     ("scandy.env_file", KeyType::String),
     ("scandy.kind", KeyType::String),
@@ -57,6 +57,7 @@ pub const KEYS: [(&str, KeyType); 34] = [
     ("backup.min_free_percent", KeyType::Integer),
     ("backup.max_chain", KeyType::Integer),
     ("backup.max_chain_age_days", KeyType::Integer),
+    ("backup.oplog_slices", KeyType::String),
     ("restore.parallel_collections", KeyType::Integer),
     ("logs.files", KeyType::StringArray),
     ("logs.max_entries", KeyType::Integer),

@@ -417,10 +417,16 @@ impl Runner {
         ));
         let mut wait = Duration::ZERO;
         let mut check = true;
+        let mut last_slice: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = cancel.cancelled() => return Ok(()),
+            }
+            let every = Duration::from_secs(u64::from(self.config.backup.oplog_slices));
+            if !every.is_zero() && last_slice.is_none_or(|t| t.elapsed() >= every) {
+                last_slice = Some(std::time::Instant::now());
+                self.capture_slice().await;
             }
             let now = Utc::now();
             if !check && !matches!(self.is_due(now), Ok(true)) {
@@ -451,6 +457,23 @@ impl Runner {
             if cancel.is_cancelled() {
                 return Ok(());
             }
+        }
+    }
+
+    /// Whether `backup.oplog_slices` asks for slices.
+    pub fn slices_enabled(&self) -> bool {
+        self.config.backup.oplog_slices > 0
+    }
+
+    /// Stores an oplog slice (`backup.oplog_slices`); a failure is said, not fatal.
+    pub async fn capture_slice(&self) {
+        match crate::backup::pitr::capture::capture_slice(&self.config).await {
+            Ok(Some(slice)) => self.say(&format!(
+                "oplog slice {} written ({} entries)",
+                slice.id, slice.entries
+            )),
+            Ok(None) => {}
+            Err(err) => self.say(&format!("oplog slice not written: {err:#}")),
         }
     }
 

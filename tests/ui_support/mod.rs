@@ -196,6 +196,7 @@ pub fn manifest(
         parent_sha256: None,
         increment: None,
         oplog: None,
+        oplog_from: None,
         full_reason: None,
         synthetic: false,
         synthesized_from: Vec::new(),

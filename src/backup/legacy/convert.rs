@@ -450,6 +450,7 @@ fn write_converted(
         parent_sha256: None,
         increment: None,
         oplog: None,
+        oplog_from: None,
         full_reason: None,
         synthetic: false,
         synthesized_from: Vec::new(),

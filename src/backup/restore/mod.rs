@@ -111,10 +111,49 @@ pub struct RestorePlan {
     pub overwrites_live: bool,
     /// The sets read, base full first (one set unless the set is an incremental).
     pub chain: Vec<String>,
+    /// Replay of oplog slices onto the base up to a point in time (`restore --at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point_in_time: Option<PointInTime>,
     #[serde(skip)]
     manifest: Option<Manifest>,
     #[serde(skip)]
     links: Option<Chain>,
+}
+
+/// A point-in-time restore: the base set, then the slices replayed up to `at`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PointInTime {
+    /// The time asked for.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The base set (the plan's `id`).
+    pub base: String,
+    /// Its oplog position: entries after it are replayed.
+    pub after: super::manifest::OplogPosition,
+    /// The slices replayed, in order.
+    pub slices: Vec<String>,
+    #[serde(skip)]
+    manifests: Vec<Manifest>,
+}
+
+impl PointInTime {
+    /// The plan of a restore to `at` from `reach` (see `pitr::window::plan_at`).
+    pub fn new(at: chrono::DateTime<chrono::Utc>, reach: super::pitr::window::Reach) -> Self {
+        PointInTime {
+            at,
+            base: reach.base.id.clone(),
+            after: reach
+                .base
+                .oplog
+                .unwrap_or(super::manifest::OplogPosition { t: 0, i: 0 }),
+            slices: reach.slices.iter().map(|s| s.id.clone()).collect(),
+            manifests: reach.slices,
+        }
+    }
+
+    /// The slices' manifests.
+    pub fn slice_manifests(&self) -> &[Manifest] {
+        &self.manifests
+    }
 }
 
 /// What a restore did.
@@ -152,6 +191,7 @@ impl RestorePlan {
             safety_backup,
             overwrites_live: safety_backup,
             chain: vec![id.to_string()],
+            point_in_time: None,
             manifest: None,
             links: None,
         }
@@ -314,6 +354,7 @@ pub async fn plan_restore(
         chain: links
             .as_ref()
             .map_or_else(|| vec![request.id.clone()], |c| c.ids()),
+        point_in_time: None,
         manifest: Some(manifest),
         links,
     })

@@ -370,6 +370,10 @@ impl Run<'_> {
             .update(|j| j.phase = Phase::Staging)
             .map_err(Failure::BeforeSwap)?;
         let loads = self.stage_database().await.map_err(Failure::BeforeSwap)?;
+        let replay_notes = self
+            .replay_point_in_time()
+            .await
+            .map_err(Failure::BeforeSwap)?;
         let (files_written, files_overwritten) =
             self.stage_files().await.map_err(Failure::BeforeSwap)?;
         if let (Some(client), Some(db)) = (&self.client, self.journal.snapshot().database) {
@@ -393,8 +397,68 @@ impl Run<'_> {
             files_written,
             files_overwritten,
             timings,
-            notes: Vec::new(),
+            notes: replay_notes,
         })
+    }
+
+    /// `restore --at`: replays the oplog slices onto the staged collections.
+    async fn replay_point_in_time(&self) -> Result<Vec<String>> {
+        let (Some(pit), Some(db_plan), Some(client)) =
+            (&self.plan.point_in_time, &self.plan.database, &self.client)
+        else {
+            return Ok(Vec::new());
+        };
+        let staging: HashMap<String, String> = self
+            .journal
+            .snapshot()
+            .database
+            .iter()
+            .flat_map(|d| &d.collections)
+            .filter_map(|c| c.staging.clone().map(|s| (c.name.clone(), s)))
+            .collect();
+        let backup_dir = self.config.resolve(&self.config.backup.dir);
+        let db = client.database(&db_plan.target);
+        let target = crate::backup::pitr::apply::Target {
+            db: &db,
+            source_db: &self.manifest.database.database,
+            staging: &staging,
+        };
+        let report = crate::backup::pitr::replay::replay_slices(
+            &backup_dir,
+            &target,
+            pit.slice_manifests(),
+            self.identities,
+            pit.after,
+            pit.at,
+        )
+        .await
+        .wrap_err("replaying the oplog failed")?;
+        let mut notes = vec![format!(
+            "replayed {} oplog entries from {} slice(s) up to {}",
+            report.applied,
+            pit.slices.len(),
+            pit.at.format("%Y-%m-%d %H:%M:%S UTC")
+        )];
+        if !report.skipped_collections.is_empty() {
+            notes.push(format!(
+                "not restored: collection(s) created after {}: {}",
+                pit.base,
+                report
+                    .skipped_collections
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !report.commands_not_replayed.is_empty() {
+            notes.push(format!(
+                "commands not replayed (indexes and options are those of {}): {}",
+                pit.base,
+                report.commands_not_replayed.join("; ")
+            ));
+        }
+        Ok(notes)
     }
 
     fn timing(&self, set: impl FnOnce(&mut RestoreTimings)) {
