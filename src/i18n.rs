@@ -260,7 +260,7 @@ catalog! {
     BkParentMissing => "{} (not in this directory!)", "{} (nicht in diesem Verzeichnis!)";
     BkNoManifest => "manifest not available", "Manifest nicht verfügbar";
     // Backup actions and jobs
-    HelpNewBackup => "take a new full backup", "neue Vollsicherung erstellen";
+    HelpNewBackup => "take a new backup (full, incremental or auto)", "neue Sicherung erstellen (voll, inkrementell oder automatisch)";
     HelpVerifyQuick => "verify the selected set (quick: checksums)", "gewählten Satz prüfen (schnell: Prüfsummen)";
     HelpVerifyDeep => "verify the selected set (deep: read every document)", "gewählten Satz prüfen (gründlich: jedes Dokument lesen)";
     HelpRestore => "restore the selected set …", "gewählten Satz wiederherstellen …";
@@ -276,6 +276,23 @@ catalog! {
     JobsTitle => "Jobs: {} running of {}", "Aufträge: {} laufend von {}";
     JobsHints => "c cancel", "c abbrechen";
     JobBackup => "backup (full)", "Sicherung (voll)";
+    BkIncrement => "Increment", "Inkrement";
+    RsPointInTime => "at (empty: the set itself)", "Zeitpunkt (leer: der Satz selbst)";
+    RsBadTime => "the point in time is not a time: write 2026-12-01 14:05 or 2026-12-01 14:05:30", "der Zeitpunkt ist keine Zeit: 2026-12-01 14:05 oder 2026-12-01 14:05:30 schreiben";
+    BkIncrementValue => "depth {} from {} ({}); {} of {} documents and {} of {} files stored", "Tiefe {} ab {} ({}); {} von {} Dokumenten und {} von {} Dateien gespeichert";
+    BkFullReason => "Full because", "Voll, weil";
+    BkSynthetic => "Synthetic of", "Synthetisch aus";
+    BkOplogSlice => "Oplog", "Oplog";
+    BkRestorable => "Sizes", "Größen";
+    BkRestorableValue => "{} stored, {} to restore from {} sets", "{} gespeichert, {} zum Wiederherstellen aus {} Sätzen";
+    BkPointInTime => "Point in time", "Zeitpunkt";
+    JobBackupIncremental => "backup (incremental)", "Sicherung (inkrementell)";
+    JobBackupAuto => "backup (auto)", "Sicherung (automatisch)";
+    BackupTypeTitle => "New backup", "Neue Sicherung";
+    BackupTypeFull => "f  full: database and files, complete", "f  voll: Datenbank und Dateien, vollständig";
+    BackupTypeIncremental => "i  incremental: only what changed since the newest set", "i  inkrementell: nur was sich seit dem neuesten Satz geändert hat";
+    BackupTypeAuto => "a  auto: incremental, a full once the chain is too long or too old", "a  automatisch: inkrementell, voll sobald die Kette zu lang oder zu alt ist";
+    BackupTypeHints => "↑↓ choose · Enter start · Esc cancel", "↑↓ wählen · Enter starten · Esc abbrechen";
     JobVerify => "verify ({}) {}", "Prüfung ({}) {}";
     JobRestore => "restore {} → {}", "Wiederherstellung {} → {}";
     JobExport => "export {} → {}", "Export {} → {}";

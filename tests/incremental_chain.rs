@@ -12,7 +12,9 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use backup_support::{Fixture, assert_success, file_snapshot, index_summary, raw_dump};
+use backup_support::{
+    Fixture, assert_success, file_snapshot, index_summary, raw_dump, stdout_text as stdout,
+};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use rand::rngs::StdRng;
@@ -35,15 +37,6 @@ async fn snapshot(fx: &Fixture) -> Snapshot {
             .filter(|(p, ..)| p != ".env")
             .collect(),
     }
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn manifest(fx: &Fixture, id: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fx.set_dir(id).join("manifest.json")).unwrap())
-        .unwrap()
 }
 
 /// Inserts, updates and deletes a few documents in two random collections.
@@ -242,7 +235,7 @@ async fn chain_case(scan: bool) {
         assert_success(&out, &format!("incremental {step}"));
         let id = stdout(&out);
         assert!(id.ends_with("-incremental"), "step {step}: {id}");
-        let m = manifest(&fx, &id);
+        let m = fx.manifest(&id);
         let method = if scan || common::test_mongo_is_standalone().await {
             "scan"
         } else {
@@ -254,7 +247,7 @@ async fn chain_case(scan: bool) {
         points.push((id, snapshot(&fx).await));
     }
     // The increments hold only changes: far fewer documents than the database.
-    let last = manifest(&fx, &points[6].0);
+    let last = fx.manifest(&points[6].0);
     let stored: u64 = last["database"]["collections"]
         .as_array()
         .unwrap()
@@ -271,10 +264,10 @@ async fn chain_case(scan: bool) {
         .unwrap()
         .clone();
     assert_eq!(created["documents"], 1);
-    let step3 = manifest(&fx, &points[3].0);
+    let step3 = fx.manifest(&points[3].0);
     assert_eq!(step3["increment"]["dropped"].as_array().unwrap().len(), 1);
     assert!(step3["increment"]["files"]["changed"].as_u64().unwrap() >= 1);
-    let step2 = manifest(&fx, &points[2].0);
+    let step2 = fx.manifest(&points[2].0);
     let tools = step2["increment"]["collections"]
         .as_array()
         .unwrap()
@@ -306,7 +299,7 @@ async fn chain_case(scan: bool) {
     let out = fx.run(&["flatten", &points[6].0]);
     assert_success(&out, "flatten");
     let flat = stdout(&out);
-    let m = manifest(&fx, &flat);
+    let m = fx.manifest(&flat);
     assert_eq!(m["type"], "full");
     assert_eq!(m["synthetic"], true);
     assert_eq!(m["synthesized_from"].as_array().unwrap().len(), 7);

@@ -6,22 +6,11 @@
 mod backup_support;
 mod common;
 
-use backup_support::{Fixture, assert_success, flip_byte};
+use backup_support::{
+    Fixture, assert_success, flip_byte, stderr_text as stderr, stdout_text as stdout,
+};
 use mongodb::bson::{Document, doc};
 use scandyctl::mongo::local_server::{LocalMongoServer, python_for_tests};
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
-
-fn manifest(fx: &Fixture, id: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fx.set_dir(id).join("manifest.json")).unwrap())
-        .unwrap()
-}
 
 fn incremental(fx: &Fixture, args: &[&str]) -> String {
     let mut all = vec!["backup", "--type", "incremental"];
@@ -49,7 +38,7 @@ async fn chain(name: &str) -> (Fixture, [String; 3]) {
     let first = incremental(&fx, &[]);
     change_something(&fx, 2).await;
     let second = incremental(&fx, &[]);
-    assert_eq!(manifest(&fx, &second)["parent"], first.as_str());
+    assert_eq!(fx.manifest(&second)["parent"], first.as_str());
     (fx, [full, first, second])
 }
 
@@ -90,7 +79,7 @@ async fn assert_broken(fx: &Fixture, id: &str, expected: &str) {
     assert_success(&out, "incremental onto a broken chain");
     let next = stdout(&out);
     assert!(next.ends_with("-full"), "{next}");
-    let reason = manifest(fx, &next)["full_reason"]
+    let reason = fx.manifest(&next)["full_reason"]
         .as_str()
         .unwrap()
         .to_string();
@@ -152,7 +141,7 @@ async fn auto_starts_a_new_chain_when_it_would_grow_too_long() {
         stdout(&out)
     };
     assert!(first.ends_with("-incremental"), "{first}");
-    assert_eq!(manifest(&fx, &first)["parent"], full.as_str());
+    assert_eq!(fx.manifest(&first)["parent"], full.as_str());
     change_something(&fx, 2).await;
     let out = fx.run(&["backup", "--type", "auto", "--json"]);
     assert_success(&out, "auto 2");
@@ -167,7 +156,7 @@ async fn auto_starts_a_new_chain_when_it_would_grow_too_long() {
     // An explicit parent is taken as asked.
     change_something(&fx, 3).await;
     let onto_first = incremental(&fx, &["--parent", &first]);
-    let m = manifest(&fx, &onto_first);
+    let m = fx.manifest(&onto_first);
     assert_eq!(m["parent"], first.as_str());
     assert_eq!(m["increment"]["depth"], 2);
     let bad = fx.run(&["backup", "--type", "full", "--parent", &first]);
@@ -188,7 +177,7 @@ async fn an_oplog_that_no_longer_covers_the_parent_falls_back_to_a_scan() {
     let fx = Fixture::with_server("oplog_window", &uri, 20).await;
     let full = fx.backup();
     assert!(
-        manifest(&fx, &full)["oplog"]["t"].as_u64().is_some(),
+        fx.manifest(&full)["oplog"]["t"].as_u64().is_some(),
         "the full records the oplog position"
     );
     let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
@@ -201,7 +190,7 @@ async fn an_oplog_that_no_longer_covers_the_parent_falls_back_to_a_scan() {
         .unwrap();
     // Within the window: the oplog names the change.
     let near = incremental(&fx, &[]);
-    let m = manifest(&fx, &near);
+    let m = fx.manifest(&near);
     assert_eq!(m["increment"]["method"], "oplog", "{m:#}");
     // Push the parent's position out of the oplog.
     let scratch = client
@@ -221,7 +210,7 @@ async fn an_oplog_that_no_longer_covers_the_parent_falls_back_to_a_scan() {
         .await
         .unwrap();
     let far = incremental(&fx, &[]);
-    let m = manifest(&fx, &far);
+    let m = fx.manifest(&far);
     assert_eq!(m["increment"]["method"], "scan", "{m:#}");
     let reason = m["increment"]["scan_reason"].as_str().unwrap();
     assert!(reason.contains("no longer covers the parent"), "{reason}");

@@ -7,18 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use backup_support::{Fixture, assert_success};
+use backup_support::{Fixture, assert_success, stderr_text as stderr, stdout_text as stdout};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use scandyctl::mongo::local_server::{LocalMongoServer, python_for_tests};
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

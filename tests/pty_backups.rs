@@ -46,6 +46,9 @@ async fn backup_verify_and_restore_into_another_database_from_the_tab() {
     session.wait_for_text("no backup sets in", START);
 
     session.send(b"b");
+    let screen = session.wait_for_text("New backup", START);
+    assert!(screen.contains("i  incremental"), "{screen}");
+    session.send(b"f");
     let screen = session.wait_for("backup job to finish", JOB, |s| {
         s.contains("#1 backup (full)") && !s.contains("▶ #1")
     });
@@ -134,7 +137,7 @@ async fn a_cancelled_backup_leaves_nothing_behind() {
         &[("SCANDYCTL_TEST_PAUSE", "after-dump")],
     );
     session.wait_for_text("Server version", START);
-    session.send(b"4b");
+    session.send(b"4bf");
     session.wait_for_text("▶ #1 backup (full)", START);
     session.send(b"c");
     session.wait_for_text("Cancel #1 backup (full)?", START);

@@ -206,7 +206,7 @@ async fn a_restore_from_the_tab_completes_after_the_terminal_is_closed() {
 async fn a_console_started_later_shows_the_running_job_then_its_end() {
     let fixture = Fixture::new("pty_jobs_reattach").await;
     let mut first = console_on_backups(&fixture, true);
-    first.send(b"b");
+    first.send(b"bf");
     first.wait_for_text("▶ #1 backup (full)", START);
     let job = wait_paused(&fixture);
     first.send(b"q");
@@ -223,7 +223,7 @@ async fn a_console_started_later_shows_the_running_job_then_its_end() {
     });
     assert!(screen.contains("1 job(s) running"), "{screen}");
     // Only one job at a time holds the backup directory: a second backup is refused.
-    second.send(b"b");
+    second.send(b"bf");
     let screen = second.wait_for("the second backup refused", JOB, |s| {
         s.contains("✗ #2 backup (full)")
     });
@@ -258,7 +258,7 @@ async fn a_console_started_later_shows_the_running_job_then_its_end() {
 async fn a_second_console_cancels_the_job_cleanly() {
     let fixture = Fixture::new("pty_jobs_cancel").await;
     let mut first = console_on_backups(&fixture, true);
-    first.send(b"b");
+    first.send(b"bf");
     first.wait_for_text("▶ #1 backup (full)", START);
     let job = wait_paused(&fixture);
     first.send(b"q");
@@ -301,7 +301,7 @@ async fn a_second_console_cancels_the_job_cleanly() {
 async fn a_killed_worker_shows_as_interrupted() {
     let fixture = Fixture::new("pty_jobs_killed").await;
     let mut session = console_on_backups(&fixture, true);
-    session.send(b"b");
+    session.send(b"bf");
     session.wait_for_text("▶ #1 backup (full)", START);
     let job = wait_paused(&fixture);
     // SAFETY: the pid is the worker this test's console started (checked by wait_paused).

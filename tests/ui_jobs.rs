@@ -280,12 +280,15 @@ fn running_and_finished_jobs_in_both_languages() {
             },
         );
         // Job 3: a backup dumping the database, 40 % done after 8 s.
-        let commands = update(&mut state, key('b'));
+        update(&mut state, key('b'));
+        let commands = update(&mut state, key('f'));
         assert!(matches!(
             commands.as_slice(),
             [Command::StartJob {
                 id: 3,
-                spec: JobSpec::Backup
+                spec: JobSpec::Backup {
+                    choice: scandyctl::jobs::BackupChoice::Full
+                }
             }]
         ));
         let start = state.now;
@@ -322,6 +325,7 @@ fn running_and_finished_jobs_in_both_languages() {
 fn cancel_asks_first_and_a_writing_restore_refuses() {
     let mut state = on_backups(Lang::En);
     update(&mut state, key('b'));
+    update(&mut state, key('f'));
     update(&mut state, key('c'));
     let screen = render(&state);
     assert!(screen.contains("Cancel #1 backup (full)?"), "{screen}");
@@ -362,6 +366,7 @@ fn cancel_asks_first_and_a_writing_restore_refuses() {
 fn quitting_while_a_job_runs_asks_first() {
     let mut state = on_backups(Lang::En);
     update(&mut state, key('b'));
+    update(&mut state, key('f'));
     update(&mut state, key('q'));
     assert!(!state.quit);
     assert!(render(&state).contains("1 job(s) still running"));
@@ -477,6 +482,7 @@ fn detached_jobs_follow_their_job_files_and_outlive_the_console() {
     let t0 = state.now;
     // This console's backup goes to a worker.
     update(&mut state, key('b'));
+    update(&mut state, key('f'));
     update(
         &mut state,
         Action::JobDetached {
@@ -522,7 +528,14 @@ fn detached_jobs_follow_their_job_files_and_outlive_the_console() {
     assert_eq!(state.jobs.len(), 3);
     assert_eq!(state.jobs[1].id, 2, "found jobs get the next numbers");
     // The backup's own file reports progress, then the end.
-    let mut backup = report("k-backup", JobSpec::Backup, t0, JobStatus::Running);
+    let mut backup = report(
+        "k-backup",
+        JobSpec::Backup {
+            choice: scandyctl::jobs::BackupChoice::Full,
+        },
+        t0,
+        JobStatus::Running,
+    );
     backup.progress = Some((progress(Stage::Database, 400, 1000, 0), t0));
     backup.messages = vec!["a note from the worker".into()];
     update(
@@ -610,6 +623,7 @@ fn detached_jobs_follow_their_job_files_and_outlive_the_console() {
 fn a_job_whose_worker_cannot_start_runs_in_the_console_and_says_so() {
     let mut state = on_backups(Lang::En);
     update(&mut state, key('b'));
+    update(&mut state, key('f'));
     update(
         &mut state,
         Action::JobInConsole {
@@ -621,4 +635,56 @@ fn a_job_whose_worker_cannot_start_runs_in_the_console_and_says_so() {
     assert!(screen.contains("runs inside this console"), "{screen}");
     update(&mut state, key('q'));
     assert!(!state.quit, "quitting would cancel it: asks first");
+}
+
+#[test]
+fn b_asks_full_incremental_or_auto() {
+    let mut state = on_backups(Lang::En);
+    assert!(
+        update(&mut state, key('b')).is_empty(),
+        "nothing starts before the choice"
+    );
+    let screen = render(&state);
+    for expected in [
+        "New backup",
+        "f  full",
+        "i  incremental",
+        "a  auto",
+        "Enter start",
+    ] {
+        assert!(screen.contains(expected), "{expected}: {screen}");
+    }
+    press(&mut state, KeyCode::Esc);
+    assert!(!render(&state).contains("New backup"));
+    update(&mut state, key('b'));
+    let commands = update(&mut state, key('i'));
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::StartJob {
+                spec: JobSpec::Backup {
+                    choice: scandyctl::jobs::BackupChoice::Incremental
+                },
+                ..
+            }]
+        ),
+        "{commands:?}"
+    );
+    let screen = render(&state);
+    assert!(screen.contains("backup (incremental)"), "{screen}");
+    let mut state = on_backups(Lang::De);
+    update(&mut state, key('b'));
+    let commands = press(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::StartJob {
+                spec: JobSpec::Backup {
+                    choice: scandyctl::jobs::BackupChoice::Auto
+                },
+                ..
+            }]
+        ),
+        "Enter takes the highlighted auto: {commands:?}"
+    );
 }

@@ -150,6 +150,7 @@ fn backups_empty_state_lists_partial_leftovers() {
             Action::BackupInventory(Ok(BackupsSnapshot {
                 legacy: Default::default(),
                 legacy_verify: Default::default(),
+                window: Default::default(),
                 dir: "/backups".into(),
                 scanned_at: now,
                 inventory,
@@ -239,6 +240,7 @@ fn legacy_backups_show_in_the_backups_tab_and_the_overview() {
                     }],
                 },
                 legacy_verify: BTreeMap::from([(json.id.clone(), report.clone())]),
+                window: Default::default(),
                 dir: "/backups".into(),
                 scanned_at: now,
                 warnings: status_warnings(&inventory, Some(&disk_space()), now),

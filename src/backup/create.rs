@@ -22,9 +22,9 @@ use super::lock::{BackupLock, acquire, host_name};
 use super::manifest::{
     BackupKind, CollectionEntry, DatabasePart, FILES_MEMBER, FilesPart, IncrementInfo,
     MANIFEST_FILE, MANIFEST_FORMAT, MONGO_MEMBER, Manifest, MemberContent, MemberEntry,
-    OplogPosition, SHA256SUMS_FILE, SkippedItem, write_json_atomic,
+    OplogPosition, SkippedItem,
 };
-use super::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
+use super::member::{MemberWriter, digest_file, fsync_dir, seal_set};
 use super::progress::{Cancelled, Progress, Stage};
 use crate::config::{Config, redact_uri};
 
@@ -70,6 +70,8 @@ pub struct BackupTimings {
     pub database_s: f64,
     /// Selecting, reading and writing the files.
     pub files_s: f64,
+    /// Of the database phase: reading the oplog for the changed `_id`s (incrementals).
+    pub oplog_s: f64,
 }
 
 /// Takes the backup directory lock and creates a set.
@@ -239,6 +241,7 @@ async fn write_set(
 ) -> Result<(Manifest, BackupTimings)> {
     let (id, created_at) = (identity.id, identity.created_at);
     let database_started = std::time::Instant::now();
+    let mut oplog_s = 0.0;
     let encrypt = !recipients.is_empty();
     let suffix = if encrypt { ".age" } else { "" };
     let threads = std::thread::available_parallelism()
@@ -260,11 +263,13 @@ async fn write_set(
     let oplog = oplog_position(database.client()).await;
     let (tracker, method) = match parent {
         Some(plan) => {
+            let oplog_started = std::time::Instant::now();
             let method = if request.scan {
                 Method::Scan("asked for (--scan)".into())
             } else {
                 read_method(database, &plan, oplog).await
             };
+            oplog_s = oplog_started.elapsed().as_secs_f64();
             let ids = match &method {
                 Method::Oplog(ids) => Some(ids.clone()),
                 Method::Scan(_) => None,
@@ -447,23 +452,13 @@ async fn write_set(
         synthetic: false,
         synthesized_from: Vec::new(),
     };
-    let manifest_path = partial.join(MANIFEST_FILE);
-    write_json_atomic(&manifest_path, &manifest)?;
-    let manifest_digest = digest_file(&manifest_path)?;
-    let mut sums = vec![
-        (MANIFEST_FILE.to_string(), manifest_digest.sha256),
-        (mongo_name, mongo_digest.sha256),
-        (files_name, files_digest.sha256),
-    ];
-    sums.extend(change_members.into_iter().map(|m| (m.name, m.sha256)));
-    write_sha256sums(partial, &sums)?;
-    let _ = SHA256SUMS_FILE;
-    fsync_dir(partial)?;
+    seal_set(partial, &manifest)?;
     Ok((
         manifest,
         BackupTimings {
             database_s,
             files_s,
+            oplog_s,
         },
     ))
 }

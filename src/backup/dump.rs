@@ -425,6 +425,10 @@ async fn read_collections(
                     if let Some(t) = tracker.as_mut()
                         && !t.observe(doc.as_bytes())?
                     {
+                        // Unchanged: not written, but a long scan still shows progress.
+                        if done.is_multiple_of(u64::from(opts.cursor_batch_size.max(1))) {
+                            report(done, total_documents, total_bytes);
+                        }
                         continue;
                     }
                     batch_bytes += doc.as_bytes().len();

@@ -441,3 +441,23 @@ fn check_name(name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Writes `manifest.json` and `SHA256SUMS` (the manifest and every member it lists) into
+/// the set directory `dir` and fsyncs the directory: the last step before the rename.
+pub fn seal_set(dir: &Path, manifest: &super::manifest::Manifest) -> Result<()> {
+    use super::manifest::{MANIFEST_FILE, write_json_atomic};
+    let manifest_path = dir.join(MANIFEST_FILE);
+    write_json_atomic(&manifest_path, manifest)?;
+    let mut sums = vec![(
+        MANIFEST_FILE.to_string(),
+        digest_file(&manifest_path)?.sha256,
+    )];
+    sums.extend(
+        manifest
+            .members
+            .iter()
+            .map(|m| (m.name.clone(), m.sha256.clone())),
+    );
+    write_sha256sums(dir, &sums)?;
+    fsync_dir(dir)
+}

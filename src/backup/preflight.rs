@@ -104,10 +104,21 @@ pub async fn check_space(config: &Config, kind: BackupKind) -> Result<SpaceCheck
 /// cannot be read counts as 0: the backup itself then fails with the full reason.
 async fn estimate(config: &Config, dir: &Path, kind: BackupKind) -> Result<(u64, String)> {
     let inventory = scan_inventory(dir)?;
-    if let Some(set) = inventory.sets.iter().find(|s| s.kind == kind) {
+    // An incremental never exceeds a full: without an earlier incremental, the newest full.
+    let newest_like = inventory.sets.iter().find(|s| s.kind == kind).or_else(|| {
+        inventory
+            .sets
+            .iter()
+            .find(|s| kind == BackupKind::Incremental && s.kind == BackupKind::Full)
+    });
+    if let Some(set) = newest_like {
         return Ok((
             set.size,
-            format!("the size of the newest {} set {}", kind.as_str(), set.id),
+            format!(
+                "the size of the newest {} set {}",
+                set.kind.as_str(),
+                set.id
+            ),
         ));
     }
     let data = database_size(config).await.unwrap_or(0);

@@ -43,6 +43,8 @@ pub struct BackupsSnapshot {
     pub legacy: LegacyInventory,
     /// Their last verification records (from the state directory), by legacy id.
     pub legacy_verify: BTreeMap<String, LegacyVerifyReport>,
+    /// The point-in-time window of the newest data backup's database (oplog slices).
+    pub window: super::pitr::window::Window,
 }
 
 impl BackupsSnapshot {
@@ -92,6 +94,23 @@ pub fn scan_snapshot(
         .iter()
         .filter_map(|b| super::legacy::store::read_record(&state, &b.id).map(|r| (b.id.clone(), r)))
         .collect();
+    let database = inventory
+        .sets
+        .iter()
+        .find(|s| s.kind.is_data_backup())
+        .and_then(|s| details.get(&s.id))
+        .map(|d| d.manifest.database.database.clone());
+    let window = match database {
+        Some(database)
+            if details
+                .values()
+                .any(|d| d.manifest.kind == super::manifest::BackupKind::Oplog) =>
+        {
+            let manifests: Vec<_> = details.values().map(|d| d.manifest.clone()).collect();
+            super::pitr::window::window_of(&manifests, &database)
+        }
+        _ => Default::default(),
+    };
     Ok(BackupsSnapshot {
         dir: dir.to_path_buf(),
         scanned_at: now,
@@ -100,6 +119,7 @@ pub fn scan_snapshot(
         warnings,
         legacy,
         legacy_verify,
+        window,
     })
 }
 

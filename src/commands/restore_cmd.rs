@@ -18,9 +18,7 @@ use super::backup_cmd::{cancel_on_signal, load_config};
 use super::progress_line::progress_text;
 use super::recovery::print_notes;
 use crate::backup::crypt::load_identities;
-use crate::backup::pitr::window::{manifests_in, plan_at};
 use crate::backup::progress::Progress;
-use crate::backup::restore::PointInTime;
 use crate::backup::restore::{
     RestoreOutcome, RestorePart, RestorePlan, RestoreRequest, RunOptions, acknowledge,
     plan_restore, recover_interrupted_restores, run_restore_with,
@@ -37,46 +35,18 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     if let Some(journal) = &args.ack {
         return run_ack(journal, args.force, args.json);
     }
-    let point_in_time = match &args.at {
+    let at = match &args.at {
         Some(at) => {
             if matches!(args.only, Some(OnlyArg::Files)) {
                 bail!(super::UsageError(
                     "--at restores the database to a point in time; files have no oplog (restore them from a set with --only files)".into()
                 ));
             }
-            let at = parse_time(at)?;
-            let dir = config.resolve(&config.backup.dir);
-            let manifests = manifests_in(&dir)?;
-            let reach = plan_at(&manifests, &config.mongo.database, at)?;
-            for slice in &reach.slices {
-                let slice_dir = dir.join(&slice.id);
-                let report = tokio::task::spawn_blocking(move || {
-                    crate::backup::verify::verify_set(
-                        &slice_dir,
-                        crate::backup::verify::VerifyLevel::Quick,
-                        &[],
-                    )
-                })
-                .await
-                .map_err(|e| color_eyre::eyre::eyre!("the verify task failed: {e}"))??;
-                if let Some(finding) = report.findings.first() {
-                    bail!(
-                        "oplog slice {} failed verification ({}: {}); nothing was changed",
-                        slice.id,
-                        escape_controls(&finding.subject),
-                        escape_controls(&finding.message)
-                    );
-                }
-            }
-            Some(PointInTime::new(at, reach))
+            Some(parse_time(at)?)
         }
         None => None,
     };
-    let Some(id) = args
-        .id
-        .clone()
-        .or_else(|| point_in_time.as_ref().map(|p| p.base.clone()))
-    else {
+    let Some(id) = args.id.clone().or_else(|| at.map(|_| String::new())) else {
         bail!(super::UsageError(
             "restore needs a set id (or --at TIME, or --ack JOURNAL)".into()
         ));
@@ -87,7 +57,12 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     };
     print_notes(&recover_interrupted_restores(&config).await.notes());
     let mut missing_collections = Vec::new();
-    let id = match super::legacy_cmd::resolve(&config, &id)? {
+    let target = if at.is_some() {
+        super::legacy_cmd::Target::Other
+    } else {
+        super::legacy_cmd::resolve(&config, &id)?
+    };
+    let id = match target {
         super::legacy_cmd::Target::Other => id,
         super::legacy_cmd::Target::Legacy(found) => {
             let backup = super::legacy_cmd::single(found, &id)?;
@@ -106,19 +81,17 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     };
     let request = RestoreRequest {
         id,
-        only: match (args.only, &point_in_time) {
-            (_, Some(_)) => Some(RestorePart::Db),
-            (Some(OnlyArg::Db), None) => Some(RestorePart::Db),
-            (Some(OnlyArg::Files), None) => Some(RestorePart::Files),
-            (None, None) => None,
-        },
+        only: args.only.map(|only| match only {
+            OnlyArg::Db => RestorePart::Db,
+            OnlyArg::Files => RestorePart::Files,
+        }),
         collections: args.collections.clone(),
         to_db: args.to_db.clone(),
         files_to: args.files_to.clone(),
         safety_backup: !args.no_safety_backup,
+        at,
     };
-    let mut plan = plan_restore(&config, &request, &identities).await?;
-    plan.point_in_time = point_in_time;
+    let plan = plan_restore(&config, &request, &identities).await?;
     if args.no_safety_backup && plan.overwrites_live && !args.force && !args.dry_run {
         bail!(super::UsageError(
             "--no-safety-backup on live data (the configured database or the Scandy root) \
@@ -533,24 +506,11 @@ fn confirm(database: &str, json: bool) -> Result<()> {
 
 /// `2026-12-01 14:05[:30]` in local time, or RFC 3339.
 fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
-    use chrono::TimeZone;
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    for format in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text.trim(), format)
-            && let Some(local) = chrono::Local.from_local_datetime(&naive).earliest()
-        {
-            return Ok(local.with_timezone(&chrono::Utc));
-        }
-    }
-    bail!(super::UsageError(format!(
-        "--at {}: not a time; write 2026-12-01 14:05, 2026-12-01 14:05:30 (local time) or RFC 3339",
-        escape_controls(text)
-    )))
+    crate::backup::pitr::window::parse_time(text).ok_or_else(|| {
+        super::UsageError(format!(
+            "--at {}: not a time; write 2026-12-01 14:05, 2026-12-01 14:05:30 (local time) or RFC 3339",
+            escape_controls(text)
+        ))
+        .into()
+    })
 }

@@ -25,6 +25,7 @@ fn restore_spec() -> JobSpec {
         to_db: Some("scandy_check".into()),
         files_to: None,
         safety_backup: false,
+        at: None,
     };
     let plan = RestorePlan::preview(
         &request.id,
@@ -63,7 +64,9 @@ fn prune_spec() -> JobSpec {
 
 fn all_specs() -> Vec<DetachedSpec> {
     [
-        JobSpec::Backup,
+        JobSpec::Backup {
+            choice: crate::jobs::BackupChoice::Full,
+        },
         JobSpec::Verify {
             id: "x".into(),
             level: VerifyLevel::Deep,
@@ -212,7 +215,9 @@ fn dead_workers_are_told_apart_from_live_ones_and_marked_interrupted() {
     let mut worker = fake_worker("k-alive");
     let alive = JobFile::new(
         "k-alive",
-        DetachedSpec::Backup,
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
         worker.id(),
         &host_name(),
         "l".into(),
@@ -224,13 +229,23 @@ fn dead_workers_are_told_apart_from_live_ones_and_marked_interrupted() {
     // This test process exists but is no worker for the job (a reused pid).
     let reused = JobFile::new(
         "k-reused",
-        DetachedSpec::Backup,
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
         std::process::id(),
         &host_name(),
         "l".into(),
     );
     assert_eq!(liveness(&reused), Liveness::Dead);
-    let elsewhere = JobFile::new("k-far", DetachedSpec::Backup, 1, "another-host", "l".into());
+    let elsewhere = JobFile::new(
+        "k-far",
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
+        1,
+        "another-host",
+        "l".into(),
+    );
     assert_eq!(liveness(&elsewhere), Liveness::OtherHost);
     let far_path = write(dir.path(), &elsewhere);
     assert_eq!(
@@ -283,7 +298,9 @@ fn the_scanner_reports_new_changed_dead_and_removed_jobs() {
     let mut worker = fake_worker("k1");
     let mut file = JobFile::new(
         "k1",
-        DetachedSpec::Backup,
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
         worker.id(),
         &host_name(),
         "l".into(),
@@ -297,7 +314,12 @@ fn the_scanner_reports_new_changed_dead_and_removed_jobs() {
     };
     let first = report(scanner.scan());
     assert_eq!(first.status, JobStatus::Running);
-    assert_eq!(first.spec, JobSpec::Backup);
+    assert_eq!(
+        first.spec,
+        JobSpec::Backup {
+            choice: crate::jobs::BackupChoice::Full
+        }
+    );
     assert!(scanner.scan().is_empty(), "unchanged: nothing new");
     file.report(
         Progress {
@@ -329,7 +351,9 @@ fn cancel_signals_a_live_worker() {
     let mut worker = fake_worker("k-cancel");
     let file = JobFile::new(
         "k-cancel",
-        DetachedSpec::Backup,
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
         worker.id(),
         &host_name(),
         "l".into(),
@@ -348,21 +372,33 @@ fn dismiss_and_retention_remove_finished_jobs_only() {
     let mut worker = fake_worker("running");
     let running = JobFile::new(
         "running",
-        DetachedSpec::Backup,
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
         worker.id(),
         &host_name(),
         "l".into(),
     );
     write(dir.path(), &running);
     std::fs::write(log_path(dir.path(), "running"), b"log").unwrap();
-    let mut old = JobFile::new("old", DetachedSpec::Backup, 1, &host_name(), "l".into());
+    let mut old = JobFile::new(
+        "old",
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
+        1,
+        &host_name(),
+        "l".into(),
+    );
     old.finish(FileStatus::Done, now - TimeDelta::hours(30));
     write(dir.path(), &old);
     std::fs::write(log_path(dir.path(), "old"), b"log").unwrap();
     for i in 0..(KEEP_FINISHED + 2) {
         let mut done = JobFile::new(
             &format!("done-{i:02}"),
-            DetachedSpec::Backup,
+            DetachedSpec::Backup {
+                backup_type: crate::jobs::BackupChoice::Full,
+            },
             1,
             &host_name(),
             "l".into(),
@@ -411,7 +447,15 @@ fn the_configuration_survives_the_hand_over() {
 fn a_report_turns_file_times_into_instants() {
     let now = Utc::now();
     let instant = std::time::Instant::now();
-    let mut file = JobFile::new("k", DetachedSpec::Backup, 1, "h", "l".into());
+    let mut file = JobFile::new(
+        "k",
+        DetachedSpec::Backup {
+            backup_type: crate::jobs::BackupChoice::Full,
+        },
+        1,
+        "h",
+        "l".into(),
+    );
     file.started = now - TimeDelta::seconds(90);
     file.report(
         Progress {

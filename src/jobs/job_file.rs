@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use super::file_records::{ProgressRecord, ResultRecord, StageRecord};
-use super::{JobSpec, Shared};
+use super::{BackupChoice, JobSpec, Shared};
 use crate::backup::manifest::BackupKind;
 use crate::backup::progress::Progress;
 use crate::backup::restore::{
@@ -122,8 +122,12 @@ pub enum FileStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DetachedSpec {
-    /// A new full backup.
-    Backup,
+    /// A new backup.
+    Backup {
+        /// Full, incremental or auto (jobs written before incrementals: full).
+        #[serde(default)]
+        backup_type: BackupChoice,
+    },
     /// Verifies one set.
     Verify {
         /// Set id.
@@ -170,6 +174,9 @@ pub struct RestoreRecord {
     pub files_to: Option<PathBuf>,
     /// Whether a safety backup is taken before overwriting live data.
     pub safety_backup: bool,
+    /// Point in time of the database (`restore --at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The restore plan the user confirmed (what the title and the check before the run need).
@@ -212,7 +219,9 @@ impl DetachedSpec {
     /// maintenance, service restarts: short, and tied to what the console shows).
     pub fn from_spec(spec: &JobSpec) -> Option<DetachedSpec> {
         Some(match spec {
-            JobSpec::Backup => DetachedSpec::Backup,
+            JobSpec::Backup { choice } => DetachedSpec::Backup {
+                backup_type: *choice,
+            },
             JobSpec::Verify { id, level } => DetachedSpec::Verify {
                 id: id.clone(),
                 level: *level,
@@ -237,7 +246,9 @@ impl DetachedSpec {
     /// without its manifest: the worker plans again before it runs.
     pub fn to_spec(&self) -> JobSpec {
         match self {
-            DetachedSpec::Backup => JobSpec::Backup,
+            DetachedSpec::Backup { backup_type } => JobSpec::Backup {
+                choice: *backup_type,
+            },
             DetachedSpec::Verify { id, level } => JobSpec::Verify {
                 id: id.clone(),
                 level: *level,
@@ -262,7 +273,7 @@ impl DetachedSpec {
     /// A short word for file names (`backup`, `verify`, `restore`, `export`, `prune`).
     pub fn kind(&self) -> &'static str {
         match self {
-            DetachedSpec::Backup => "backup",
+            DetachedSpec::Backup { .. } => "backup",
             DetachedSpec::Verify { .. } => "verify",
             DetachedSpec::Restore { .. } => "restore",
             DetachedSpec::Export { .. } => "export",
@@ -314,6 +325,7 @@ impl From<&RestoreRequest> for RestoreRecord {
             to_db: r.to_db.clone(),
             files_to: r.files_to.clone(),
             safety_backup: r.safety_backup,
+            at: r.at,
         }
     }
 }
@@ -332,6 +344,7 @@ impl RestoreRecord {
             to_db: self.to_db.clone(),
             files_to: self.files_to.clone(),
             safety_backup: self.safety_backup,
+            at: self.at,
         }
     }
 }

@@ -57,11 +57,27 @@ impl<T> std::ops::Deref for Shared<T> {
     }
 }
 
+/// Which backup a backup job takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupChoice {
+    /// Database and files, complete.
+    #[default]
+    Full,
+    /// Only what changed since the newest set (a full when no parent can be used).
+    Incremental,
+    /// Incremental, but a full when the chain is too long or too old.
+    Auto,
+}
+
 /// What a job does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobSpec {
-    /// A new full backup of the database and the files.
-    Backup,
+    /// A new backup of the database and the files.
+    Backup {
+        /// Full, incremental or auto.
+        choice: BackupChoice,
+    },
     /// Verifies one set.
     Verify {
         /// Set id.
@@ -103,7 +119,7 @@ impl JobSpec {
         match self {
             JobSpec::Verify { id, .. } | JobSpec::Export { id, .. } => Some(id),
             JobSpec::Restore { request, .. } => Some(&request.id),
-            JobSpec::Backup
+            JobSpec::Backup { .. }
             | JobSpec::Prune { .. }
             | JobSpec::Db(_)
             | JobSpec::RestartService { .. } => None,
@@ -114,7 +130,7 @@ impl JobSpec {
     pub fn takes_lock(&self) -> bool {
         matches!(
             self,
-            JobSpec::Backup | JobSpec::Restore { .. } | JobSpec::Prune { .. }
+            JobSpec::Backup { .. } | JobSpec::Restore { .. } | JobSpec::Prune { .. }
         )
     }
 }

@@ -204,7 +204,13 @@ mod tests {
     #[test]
     fn throughput_and_eta_follow_the_current_stage() {
         let t0 = Instant::now();
-        let mut job = JobRecord::new(1, JobSpec::Backup, t0);
+        let mut job = JobRecord::new(
+            1,
+            JobSpec::Backup {
+                choice: crate::jobs::BackupChoice::Full,
+            },
+            t0,
+        );
         job.report(progress(Stage::Database, 0, 1000, 0), t0);
         let t4 = t0 + Duration::from_secs(4);
         job.report(progress(Stage::Database, 400, 1000, 4_000_000), t4);
@@ -235,6 +241,7 @@ mod tests {
             to_db: None,
             files_to: None,
             safety_backup: true,
+            at: None,
         };
         let plan = crate::backup::restore::RestorePlan::preview("x", None, None, false);
         let mut job = JobRecord::new(

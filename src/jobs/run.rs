@@ -5,6 +5,7 @@ use std::sync::Arc;
 use color_eyre::eyre::{Result, WrapErr};
 use tokio_util::sync::CancellationToken;
 
+use super::BackupChoice;
 use super::{JobResult, JobSpec};
 use crate::backup::create::{BackupRequest, create_backup};
 use crate::backup::crypt::load_identities;
@@ -43,11 +44,14 @@ pub async fn run_job(
 ) -> Result<JobResult> {
     let backup_dir = config.resolve(&config.backup.dir);
     match spec {
-        JobSpec::Backup => {
+        JobSpec::Backup { choice } => {
             let request = BackupRequest {
-                kind: BackupKind::Full,
+                kind: match choice {
+                    BackupChoice::Full => BackupKind::Full,
+                    _ => BackupKind::Incremental,
+                },
                 parent: None,
-                auto: false,
+                auto: choice == BackupChoice::Auto,
                 scan: false,
                 estimate_totals: true,
             };

@@ -15,7 +15,7 @@ use crate::backup::restore::{RestorePlan, RestoreRequest};
 use crate::backup::retention::{parent_map, plan_prune_with_parents};
 use crate::i18n::Msg;
 use crate::jobs::watch::WorkerEvent;
-use crate::jobs::{DbTask, JobId, JobRecord, JobSpec, JobStatus, Shared, WorkerRef};
+use crate::jobs::{BackupChoice, DbTask, JobId, JobRecord, JobSpec, JobStatus, Shared, WorkerRef};
 
 /// Starts `spec` as the next job.
 pub fn start_job(state: &mut State, spec: JobSpec) -> Vec<Command> {
@@ -32,7 +32,12 @@ pub fn on_job_action(state: &mut State, action: JobAction) -> Vec<Command> {
         .snapshot()
         .and_then(|s| state.backups_view.selected_set(s).map(|set| set.id.clone()));
     match action {
-        JobAction::NewBackup => start_job(state, JobSpec::Backup),
+        JobAction::NewBackup => open(
+            state,
+            Dialog::BackupType {
+                selected: BackupChoice::Auto,
+            },
+        ),
         JobAction::Verify(level) => match selected {
             Some(id) => start_job(state, JobSpec::Verify { id, level }),
             None => Vec::new(),
@@ -45,12 +50,16 @@ pub fn on_job_action(state: &mut State, action: JobAction) -> Vec<Command> {
                 .snapshot()
                 .and_then(|s| s.detail(&id))
                 .map(|d| d.manifest.clone());
-            let form = RestoreForm::new(
+            let mut form = RestoreForm::new(
                 &id,
                 manifest.as_ref(),
                 &state.install.database,
                 state.install.root.clone(),
             );
+            form.window = state
+                .snapshot()
+                .filter(|s| !s.window.spans.is_empty())
+                .map(|s| s.window.describe());
             open(state, Dialog::Restore(Box::new(form)))
         }
         JobAction::Export => {

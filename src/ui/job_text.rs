@@ -4,14 +4,20 @@
 use crate::backup::progress::Stage;
 use crate::backup::verify::VerifyLevel;
 use crate::i18n::{Lang, Msg};
-use crate::jobs::{DbOutcome, DbTask, JobRecord, JobResult, JobSpec};
+use crate::jobs::{BackupChoice, DbOutcome, DbTask, JobRecord, JobResult, JobSpec};
 use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
 
 /// "#3 verify (deep) ID" and the like.
 pub fn job_title(lang: Lang, job: &JobRecord) -> String {
     let what = match &job.spec {
-        JobSpec::Backup => Msg::JobBackup.text(lang).to_string(),
+        JobSpec::Backup { choice } => match choice {
+            BackupChoice::Full => Msg::JobBackup,
+            BackupChoice::Incremental => Msg::JobBackupIncremental,
+            BackupChoice::Auto => Msg::JobBackupAuto,
+        }
+        .text(lang)
+        .to_string(),
         JobSpec::Verify { id, level } => Msg::JobVerify.fill(
             lang,
             &[

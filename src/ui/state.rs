@@ -569,6 +569,7 @@ mod tests {
         Action::BackupInventory(Ok(BackupsSnapshot {
             legacy: Default::default(),
             legacy_verify: Default::default(),
+            window: Default::default(),
             dir: "/backups".into(),
             scanned_at: now,
             inventory: Inventory {

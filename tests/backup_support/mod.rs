@@ -87,6 +87,23 @@ impl Fixture {
     pub fn set_dir(&self, id: &str) -> PathBuf {
         self.backups.join(id)
     }
+
+    /// The parsed `manifest.json` of set `id`.
+    pub fn manifest(&self, id: &str) -> serde_json::Value {
+        let path = self.set_dir(id).join("manifest.json");
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+}
+
+/// A command's stdout as text, trimmed.
+pub fn stdout_text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A command's stderr as text.
+pub fn stderr_text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 /// Asserts exit 0 and that no secret leaked.

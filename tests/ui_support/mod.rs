@@ -337,6 +337,7 @@ pub fn four_sets(space: &DiskSpace) -> BackupsSnapshot {
     BackupsSnapshot {
         legacy: Default::default(),
         legacy_verify: Default::default(),
+        window: Default::default(),
         dir: "/backups".into(),
         scanned_at: now,
         inventory,

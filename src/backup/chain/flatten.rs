@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
 use color_eyre::eyre::{Result, WrapErr, bail};
 
 use super::files_index::{FilesIndex, totals};
@@ -18,10 +17,9 @@ use crate::backup::create::ZSTD_LEVEL;
 use crate::backup::id::{PARTIAL_SUFFIX, backup_id};
 use crate::backup::lock::acquire;
 use crate::backup::manifest::{
-    BackupKind, FILES_MEMBER, MANIFEST_FILE, MONGO_MEMBER, Manifest, MemberContent, MemberEntry,
-    write_json_atomic,
+    BackupKind, FILES_MEMBER, MONGO_MEMBER, Manifest, MemberContent, MemberEntry,
 };
-use crate::backup::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
+use crate::backup::member::{MemberWriter, fsync_dir, seal_set};
 use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set};
 
 /// A written synthetic full.
@@ -171,7 +169,7 @@ fn write_flat(
     manifest.parent_sha256 = None;
     manifest.increment = None;
     manifest.full_reason = None;
-    manifest.finished_at = Utc::now();
+    // created_at and finished_at stay the target's: the set holds the state of that moment.
     manifest.scandyctl_version = env!("CARGO_PKG_VERSION").to_string();
     manifest.synthetic = true;
     manifest.synthesized_from = chain.ids();
@@ -202,18 +200,6 @@ fn write_flat(
     ];
     manifest.members.extend(change_members.iter().cloned());
     manifest.recipients = crate::backup::crypt::recipient_strings(recipients);
-    let manifest_path = partial.join(MANIFEST_FILE);
-    write_json_atomic(&manifest_path, &manifest)?;
-    let mut sums = vec![
-        (
-            MANIFEST_FILE.to_string(),
-            digest_file(&manifest_path)?.sha256,
-        ),
-        (mongo_name, mongo.sha256),
-        (files_name, files_digest.sha256),
-    ];
-    sums.extend(change_members.into_iter().map(|m| (m.name, m.sha256)));
-    write_sha256sums(partial, &sums)?;
-    fsync_dir(partial)?;
+    seal_set(partial, &manifest)?;
     Ok(manifest)
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use futures::TryStreamExt;
 use mongodb::Client;
-use mongodb::bson::{Bson, Document, Timestamp, doc};
+use mongodb::bson::{Bson, Document, RawDocumentBuf, Timestamp, doc};
 use mongodb::options::FindOptions;
 
 use super::fingerprint::id_key_of_bson;
@@ -17,8 +17,26 @@ use crate::backup::manifest::OplogPosition;
 /// More changed `_id`s than this in one collection: scanning it is cheaper.
 const MAX_IDS_PER_COLLECTION: usize = 200_000;
 
-/// The newest oplog entry's position; `None` on a standalone server (no oplog).
+/// The newest oplog entry's position; `None` on a standalone server (no oplog). Taken from
+/// `hello`'s `lastWrite` (no oplog read), else from the oplog's last entry.
 pub async fn oplog_position(client: &Client) -> Option<OplogPosition> {
+    let hello = client
+        .database("admin")
+        .run_command(doc! { "hello": 1 })
+        .await
+        .ok()?;
+    hello.get_str("setName").ok()?;
+    let last_write = hello
+        .get_document("lastWrite")
+        .ok()
+        .and_then(|w| w.get_document("opTime").ok())
+        .and_then(|o| o.get_timestamp("ts").ok());
+    if let Some(ts) = last_write {
+        return Some(OplogPosition {
+            t: ts.time,
+            i: ts.increment,
+        });
+    }
     let oplog = client.database("local").collection::<Document>("oplog.rs");
     let options = FindOptions::builder()
         .sort(doc! { "$natural": -1 })
@@ -35,6 +53,40 @@ pub async fn oplog_position(client: &Client) -> Option<OplogPosition> {
     }
 }
 
+/// The oplog entries after `since` (up to `until` when given); `Err` says why not: the
+/// oplog holds no entry at or before `since` any more (it was trimmed past it: a gap), or it
+/// cannot be read. An entry at or before `since` still there means every later one is.
+pub async fn entries_after(
+    client: &Client,
+    since: OplogPosition,
+    until: Option<OplogPosition>,
+) -> Result<mongodb::Cursor<RawDocumentBuf>, String> {
+    let ts = |p: OplogPosition| Timestamp {
+        time: p.t,
+        increment: p.i,
+    };
+    let unreadable = |e: mongodb::error::Error| format!("the oplog cannot be read: {e}");
+    let oplog = client
+        .database("local")
+        .collection::<RawDocumentBuf>("oplog.rs");
+    let reaches_back = oplog
+        .find_one(doc! { "ts": { "$lte": ts(since) } })
+        .await
+        .map_err(unreadable)?
+        .is_some();
+    if !reaches_back {
+        return Err(format!(
+            "the oplog no longer reaches back to {} (it no longer covers the parent: a gap)",
+            show(since.t, since.i)
+        ));
+    }
+    let mut range = doc! { "$gt": ts(since) };
+    if let Some(until) = until {
+        range.insert("$lte", ts(until));
+    }
+    oplog.find(doc! { "ts": range }).await.map_err(unreadable)
+}
+
 /// The `_id`s of `database` written since `since`, per collection; `Err` holds why a scan
 /// is needed instead.
 pub async fn changes_since(
@@ -42,45 +94,16 @@ pub async fn changes_since(
     database: &str,
     since: OplogPosition,
 ) -> Result<HashMap<String, OplogChanges>, String> {
-    let oplog = client.database("local").collection::<Document>("oplog.rs");
-    let first = FindOptions::builder()
-        .sort(doc! { "$natural": 1 })
-        .limit(1)
-        .build();
-    let oldest = oplog
-        .find(doc! {})
-        .with_options(first)
-        .await
-        .map_err(|e| format!("the oplog cannot be read: {e}"))?
-        .try_next()
-        .await
-        .map_err(|e| format!("the oplog cannot be read: {e}"))?
-        .and_then(|e| match e.get("ts") {
-            Some(Bson::Timestamp(ts)) => Some(*ts),
-            _ => None,
-        })
-        .ok_or_else(|| "the oplog is empty".to_string())?;
-    let since_ts = Timestamp {
-        time: since.t,
-        increment: since.i,
-    };
-    if (oldest.time, oldest.increment) > (since.t, since.i) {
-        return Err(format!(
-            "the oplog starts at {}, after the parent's position {}: it no longer covers the parent",
-            show(oldest.time, oldest.increment),
-            show(since.t, since.i)
-        ));
-    }
-    let mut cursor = oplog
-        .find(doc! { "ts": { "$gt": since_ts } })
-        .await
-        .map_err(|e| format!("the oplog cannot be read: {e}"))?;
+    let mut cursor = entries_after(client, since, None).await?;
     let mut changes = Changes::new(database);
     while let Some(entry) = cursor
         .try_next()
         .await
         .map_err(|e| format!("the oplog cannot be read: {e}"))?
     {
+        let entry = entry
+            .to_document()
+            .map_err(|e| format!("an oplog entry is not valid BSON: {e}"))?;
         changes.add(&entry)?;
     }
     Ok(changes.finish())

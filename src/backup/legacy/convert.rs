@@ -22,11 +22,10 @@ use crate::backup::id::{PARTIAL_SUFFIX, backup_id};
 use crate::backup::inventory::scan_inventory_detailed;
 use crate::backup::lock::{acquire, host_name};
 use crate::backup::manifest::{
-    BackupKind, CollectionEntry, DatabasePart, FILES_MEMBER, FilesPart, MANIFEST_FILE,
-    MANIFEST_FORMAT, MONGO_MEMBER, Manifest, MemberContent, MemberEntry, SetSource,
-    write_json_atomic,
+    BackupKind, CollectionEntry, DatabasePart, FILES_MEMBER, FilesPart, MANIFEST_FORMAT,
+    MONGO_MEMBER, Manifest, MemberContent, MemberEntry, SetSource,
 };
-use crate::backup::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
+use crate::backup::member::{MemberWriter, digest_file, fsync_dir, seal_set};
 use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set};
 use crate::config::{Config, redact_uri};
 use crate::mongo::indexes::expected_scandy_indexes;
@@ -455,17 +454,6 @@ fn write_converted(
         synthetic: false,
         synthesized_from: Vec::new(),
     };
-    let manifest_path = partial.join(MANIFEST_FILE);
-    write_json_atomic(&manifest_path, &manifest)?;
-    let manifest_digest = digest_file(&manifest_path)?;
-    write_sha256sums(
-        partial,
-        &[
-            (MANIFEST_FILE.to_string(), manifest_digest.sha256),
-            (mongo_name, mongo_digest.sha256),
-            (files_name, files_digest.sha256),
-        ],
-    )?;
-    fsync_dir(partial)?;
+    seal_set(partial, &manifest)?;
     Ok(manifest)
 }

@@ -6,21 +6,21 @@
 use chrono::Utc;
 use color_eyre::eyre::{Result, WrapErr, bail};
 use futures::TryStreamExt;
-use mongodb::bson::{Bson, RawDocumentBuf, Timestamp, doc};
+use mongodb::bson::RawDocumentBuf;
 
 use crate::backup::archive::{
     ArchiveHeader, ArchiveWriter, CollectionKind, CollectionMetadata, CollectionPrelude,
 };
-use crate::backup::chain::oplog::oplog_position;
+use crate::backup::chain::oplog::{entries_after, oplog_position};
 use crate::backup::create::{ZSTD_LEVEL, remove_partials};
 use crate::backup::crypt::{parse_recipients, recipient_strings};
 use crate::backup::id::{PARTIAL_SUFFIX, backup_id};
 use crate::backup::lock::{acquire, host_name};
 use crate::backup::manifest::{
-    BackupKind, CollectionEntry, DatabasePart, FilesPart, MANIFEST_FILE, MANIFEST_FORMAT,
-    MONGO_MEMBER, Manifest, MemberContent, MemberEntry, OplogPosition, write_json_atomic,
+    BackupKind, CollectionEntry, DatabasePart, FilesPart, MANIFEST_FORMAT, MONGO_MEMBER, Manifest,
+    MemberContent, MemberEntry, OplogPosition,
 };
-use crate::backup::member::{MemberWriter, digest_file, fsync_dir, write_sha256sums};
+use crate::backup::member::{MemberWriter, fsync_dir, seal_set};
 use crate::config::{Config, redact_uri};
 
 use super::window::newest_position;
@@ -64,38 +64,13 @@ pub async fn capture_slice(config: &Config) -> Result<Option<Slice>> {
     if from >= to {
         return Ok(None);
     }
-    let oplog = client
-        .database("local")
-        .collection::<RawDocumentBuf>("oplog.rs");
-    let oldest = client
-        .database("local")
-        .collection::<mongodb::bson::Document>("oplog.rs")
-        .find(doc! {})
-        .sort(doc! { "$natural": 1 })
-        .limit(1)
-        .await
-        .wrap_err("cannot read the oplog")?
-        .try_next()
-        .await
-        .wrap_err("cannot read the oplog")?
-        .and_then(|e| match e.get("ts") {
-            Some(Bson::Timestamp(ts)) => Some((ts.time, ts.increment)),
-            _ => None,
-        });
-    if oldest.is_none_or(|o| o > (from.t, from.i)) {
-        bail!(
-            "the oplog no longer reaches back to {} (the last captured position): the recovery window has a gap from there; the next backup starts it again",
+    // The gap the test checks: the entry at `from` must still be in the oplog.
+    let mut cursor = entries_after(&client, from, Some(to)).await.map_err(|reason| {
+        color_eyre::eyre::eyre!(
+            "{reason}; the recovery window has a gap from {} (the last captured position); the next backup starts it again",
             from.time().format("%Y-%m-%d %H:%M:%S UTC")
-        );
-    }
-    let ts = |p: OplogPosition| Timestamp {
-        time: p.t,
-        increment: p.i,
-    };
-    let mut cursor = oplog
-        .find(doc! { "ts": { "$gt": ts(from), "$lte": ts(to) } })
-        .await
-        .wrap_err("cannot read the oplog")?;
+        )
+    })?;
 
     let recipients = parse_recipients(
         &config.backup.recipients,
@@ -201,19 +176,7 @@ pub async fn capture_slice(config: &Config) -> Result<Option<Slice>> {
             synthetic: false,
             synthesized_from: Vec::new(),
         };
-        let manifest_path = partial.join(MANIFEST_FILE);
-        write_json_atomic(&manifest_path, &manifest)?;
-        write_sha256sums(
-            &partial,
-            &[
-                (
-                    MANIFEST_FILE.to_string(),
-                    digest_file(&manifest_path)?.sha256,
-                ),
-                (name, digest.sha256),
-            ],
-        )?;
-        fsync_dir(&partial)?;
+        seal_set(&partial, &manifest)?;
         Ok::<u64, color_eyre::eyre::Report>(entries)
     }
     .await;

@@ -202,3 +202,22 @@ pub fn plan_at(manifests: &[Manifest], database: &str, at: DateTime<Utc>) -> Res
         window.describe()
     )
 }
+
+/// `2026-12-01 14:05[:30]` (also with `T`) in local time, or RFC 3339.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+    .and_then(|naive| chrono::Local.from_local_datetime(&naive).earliest())
+    .map(|local| local.with_timezone(&Utc))
+}

@@ -61,6 +61,9 @@ pub struct RestoreRequest {
     pub files_to: Option<PathBuf>,
     /// Take a `pre-restore` backup before overwriting live data.
     pub safety_backup: bool,
+    /// Restore the database to this point in time (oplog slices; `id` is then ignored:
+    /// the newest base before it is chosen).
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One collection the restore replaces.
@@ -224,6 +227,16 @@ pub async fn plan_restore(
     request: &RestoreRequest,
     identities: &[age::x25519::Identity],
 ) -> Result<RestorePlan> {
+    let point_in_time = match request.at {
+        Some(at) => Some(point_in_time(config, at).await?),
+        None => None,
+    };
+    let mut request = request.clone();
+    if let Some(pit) = &point_in_time {
+        request.id = pit.base.clone();
+        request.only = Some(RestorePart::Db);
+    }
+    let request = &request;
     let set_dir = config.resolve(&config.backup.dir).join(&request.id);
     if !super::id::is_safe_id(&request.id) || !set_dir.is_dir() {
         bail!(
@@ -354,10 +367,34 @@ pub async fn plan_restore(
         chain: links
             .as_ref()
             .map_or_else(|| vec![request.id.clone()], |c| c.ids()),
-        point_in_time: None,
+        point_in_time,
         manifest: Some(manifest),
         links,
     })
+}
+
+/// The base and the slices that reach `at`, each slice checked against its checksums.
+async fn point_in_time(config: &Config, at: chrono::DateTime<chrono::Utc>) -> Result<PointInTime> {
+    use super::pitr::window::{manifests_in, plan_at};
+    let dir = config.resolve(&config.backup.dir);
+    let reach = plan_at(&manifests_in(&dir)?, &config.mongo.database, at)?;
+    for slice in &reach.slices {
+        let slice_dir = dir.join(&slice.id);
+        let report = tokio::task::spawn_blocking(move || {
+            super::verify::verify_set(&slice_dir, super::verify::VerifyLevel::Quick, &[])
+        })
+        .await
+        .wrap_err("the verify task failed")??;
+        if let Some(finding) = report.findings.first() {
+            bail!(
+                "oplog slice {} failed verification ({}: {}); nothing was changed",
+                slice.id,
+                finding.subject,
+                finding.message
+            );
+        }
+    }
+    Ok(PointInTime::new(at, reach))
 }
 
 /// Connects and pings MongoDB; a failure is a [`MongoUnreachable`] error (exit code 6).

@@ -13,11 +13,16 @@ use self::restore_form::RestoreForm;
 use self::text_input::TextInput;
 use crate::backup::restore::RestoreRequest;
 use crate::backup::retention::PrunePlan;
-use crate::jobs::{JobId, JobSpec, Shared};
+use crate::jobs::{BackupChoice, JobId, JobSpec, Shared};
 
 /// An open dialog.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
+    /// Choose the kind of a new backup.
+    BackupType {
+        /// The highlighted choice.
+        selected: BackupChoice,
+    },
     /// Restore a set.
     Restore(Box<RestoreForm>),
     /// Export a set to a path.
@@ -94,6 +99,31 @@ impl Dialog {
     /// Handles a key; `base` resolves relative export paths.
     pub fn on_key(&mut self, key: &KeyEvent, base: &std::path::Path) -> DialogOutcome {
         match self {
+            Dialog::BackupType { selected } => {
+                const ORDER: [BackupChoice; 3] = [
+                    BackupChoice::Full,
+                    BackupChoice::Incremental,
+                    BackupChoice::Auto,
+                ];
+                let at = ORDER.iter().position(|c| c == selected).unwrap_or(0);
+                let start = |choice| DialogOutcome::Start(JobSpec::Backup { choice });
+                match key.code {
+                    KeyCode::Char('f' | 'F' | 'v' | 'V') => start(BackupChoice::Full),
+                    KeyCode::Char('i' | 'I') => start(BackupChoice::Incremental),
+                    KeyCode::Char('a' | 'A') => start(BackupChoice::Auto),
+                    KeyCode::Enter => start(*selected),
+                    KeyCode::Up => {
+                        *selected = ORDER[(at + ORDER.len() - 1) % ORDER.len()];
+                        DialogOutcome::Stay
+                    }
+                    KeyCode::Down | KeyCode::Tab => {
+                        *selected = ORDER[(at + 1) % ORDER.len()];
+                        DialogOutcome::Stay
+                    }
+                    KeyCode::Esc => DialogOutcome::Close,
+                    _ => DialogOutcome::Stay,
+                }
+            }
             Dialog::Restore(form) => form.on_key(key),
             Dialog::Export { id, path, invalid } => match key.code {
                 KeyCode::Esc => DialogOutcome::Close,

@@ -35,6 +35,8 @@ pub enum FormRow {
     DbTarget,
     /// Name of the other database.
     DbName,
+    /// The point in time (empty: the set as it is).
+    PointInTime,
     /// Restore the files part.
     Files,
     /// Original paths or another directory.
@@ -56,6 +58,8 @@ pub enum FormError {
     BadDatabaseName,
     /// The other directory is not an absolute path.
     BadDirectory,
+    /// The point in time is not a time.
+    BadTime,
     /// The dry run failed (MongoDB unreachable, set unreadable …).
     PlanFailed(String),
     /// The typed confirmation does not match this database name.
@@ -70,6 +74,7 @@ impl FormError {
             FormError::NoCollection => Msg::RsNoCollection.text(lang).into(),
             FormError::BadDatabaseName => Msg::RsBadDatabaseName.text(lang).into(),
             FormError::BadDirectory => Msg::RsBadDirectory.text(lang).into(),
+            FormError::BadTime => Msg::RsBadTime.text(lang).into(),
             FormError::PlanFailed(why) => Msg::RsPlanFailed.fill(lang, &[why]),
             FormError::Mismatch(name) => Msg::RsMismatch.fill(lang, &[name]),
         }
@@ -117,6 +122,10 @@ pub struct RestoreForm {
     pub files_elsewhere: bool,
     /// That directory.
     pub files_dir: TextInput,
+    /// The point-in-time window, when oplog slices make one (`None`: no such row).
+    pub window: Option<String>,
+    /// The point in time typed (empty: the set as it is).
+    pub at: TextInput,
     /// Focused row (index into [`RestoreForm::rows`]).
     pub focus: usize,
     /// Current step.
@@ -157,6 +166,8 @@ impl RestoreForm {
             db_name: TextInput::with(format!("{live_db}_restore")),
             files_elsewhere: false,
             files_dir: TextInput::default(),
+            window: None,
+            at: TextInput::default(),
             focus: 0,
             step: RestoreStep::Choose,
             error: None,
@@ -172,6 +183,9 @@ impl RestoreForm {
             rows.push(FormRow::DbTarget);
             if self.db_elsewhere {
                 rows.push(FormRow::DbName);
+            }
+            if self.window.is_some() {
+                rows.push(FormRow::PointInTime);
             }
         }
         rows.push(FormRow::Files);
@@ -282,6 +296,7 @@ impl RestoreForm {
         let editing = match row {
             FormRow::DbName => Some(&mut self.db_name),
             FormRow::FilesDir => Some(&mut self.files_dir),
+            FormRow::PointInTime => Some(&mut self.at),
             _ => None,
         };
         if let Some(input) = editing {
@@ -334,7 +349,7 @@ impl RestoreForm {
                     }
                 };
             }
-            FormRow::DbName | FormRow::FilesDir => {}
+            FormRow::DbName | FormRow::FilesDir | FormRow::PointInTime => {}
         }
         self.focus_row(row);
         DialogOutcome::Stay
@@ -357,13 +372,20 @@ impl RestoreForm {
         if self.database && self.db_elsewhere && !valid_database_name(&self.target_db()) {
             return Err(FormError::BadDatabaseName);
         }
+        let at = match self.at.value.trim() {
+            "" => None,
+            text if self.database => {
+                Some(crate::backup::pitr::window::parse_time(text).ok_or(FormError::BadTime)?)
+            }
+            _ => None,
+        };
         let files_dir = PathBuf::from(self.files_dir.value.trim());
         if self.files && self.files_elsewhere && !files_dir.is_absolute() {
             return Err(FormError::BadDirectory);
         }
         Ok(RestoreRequest {
             id: self.set_id.clone(),
-            only: match (self.database, self.files) {
+            only: match (self.database, self.files && at.is_none()) {
                 (true, false) => Some(RestorePart::Db),
                 (false, true) => Some(RestorePart::Files),
                 _ => None,
@@ -372,6 +394,7 @@ impl RestoreForm {
             to_db: (self.database && self.db_elsewhere).then(|| self.target_db()),
             files_to: (self.files && self.files_elsewhere).then_some(files_dir),
             safety_backup: true,
+            at,
         })
     }
 
@@ -408,4 +431,36 @@ pub fn valid_database_name(name: &str) -> bool {
         && !name
             .chars()
             .any(|c| "/\\. \"$*<>:|?".contains(c) || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_point_in_time_restores_the_database_only_and_bad_times_are_refused() {
+        let mut form = RestoreForm::new("scandy-x-full", None, "scandy", "/opt/scandy".into());
+        form.collections.push(CollectionChoice {
+            name: "tools".into(),
+            documents: 3,
+            chosen: true,
+        });
+        assert!(!form.rows().contains(&FormRow::PointInTime));
+        form.window = Some("any time from … to …, gap-free".into());
+        assert!(form.rows().contains(&FormRow::PointInTime));
+        form.focus_row(FormRow::PointInTime);
+        for c in "2026-12-01 14:05".chars() {
+            form.on_key(&key(KeyCode::Char(c)));
+        }
+        let request = form.request().unwrap();
+        assert!(request.at.is_some());
+        assert_eq!(request.only, Some(RestorePart::Db));
+        form.on_key(&key(KeyCode::Char('x')));
+        assert_eq!(form.request().unwrap_err(), FormError::BadTime);
+    }
 }

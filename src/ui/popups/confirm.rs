@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use crate::backup::inventory::human_age;
 use crate::backup::retention::PrunePlan;
 use crate::i18n::{Lang, Msg};
-use crate::jobs::JobId;
+use crate::jobs::{BackupChoice, JobId};
 use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
 use crate::ui::dialogs::text_input::TextInput;
@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
     let lang = state.lang;
     let (title, lines, style) = match dialog {
         Dialog::Restore(_) => return,
+        Dialog::BackupType { selected } => backup_type_lines(lang, *selected),
         Dialog::Export { id, path, invalid } => export_lines(lang, id, path, *invalid),
         Dialog::Prune { plan, scroll } => {
             let now = state.snapshot().map_or_else(Utc::now, |s| s.scanned_at);
@@ -60,6 +61,42 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
 }
 
 type Parts = (String, Vec<Line<'static>>, Style);
+
+fn backup_type_lines(lang: Lang, selected: BackupChoice) -> Parts {
+    let choices = [
+        (BackupChoice::Full, Msg::BackupTypeFull),
+        (BackupChoice::Incremental, Msg::BackupTypeIncremental),
+        (BackupChoice::Auto, Msg::BackupTypeAuto),
+    ];
+    let mut lines: Vec<Line<'static>> = choices
+        .iter()
+        .map(|(choice, msg)| {
+            let text = format!(
+                "{} {}",
+                if *choice == selected { "▶" } else { " " },
+                msg.text(lang)
+            );
+            if *choice == selected {
+                Line::styled(
+                    text,
+                    Style::new().add_modifier(ratatui::style::Modifier::REVERSED),
+                )
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        Msg::BackupTypeHints.text(lang),
+        theme::muted(),
+    ));
+    (
+        Msg::BackupTypeTitle.text(lang).to_string(),
+        lines,
+        theme::label(),
+    )
+}
 
 fn export_lines(lang: Lang, id: &str, path: &TextInput, invalid: bool) -> Parts {
     let (before, under, after) = path.split();

@@ -122,6 +122,19 @@ fn row_line(lang: Lang, form: &RestoreForm, row: FormRow, focused: bool) -> Line
             spans.push(Span::raw(format!("      {}: ", Msg::RsName.text(lang))));
             spans.extend(input_spans(&form.db_name, focused));
         }
+        FormRow::PointInTime => {
+            spans.push(Span::raw(format!(
+                "    {}: ",
+                Msg::RsPointInTime.text(lang)
+            )));
+            spans.extend(input_spans(&form.at, focused));
+            if let Some(window) = &form.window {
+                spans.push(Span::styled(
+                    format!("  ({})", escape_controls(window)),
+                    theme::muted(),
+                ));
+            }
+        }
         FormRow::Files => spans.push(Span::raw(format!(
             "{} {}",
             check(form.files),

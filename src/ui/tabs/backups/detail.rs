@@ -116,6 +116,49 @@ pub fn manifest_lines(lang: Lang, manifest: Option<&Manifest>, width: u16) -> Ve
         plain,
     );
     pane.field(Msg::BkDatabase.text(lang), esc(&m.database.database), plain);
+    if let Some(increment) = &m.increment {
+        let stored: u64 = m.database.collections.iter().map(|c| c.documents).sum();
+        pane.field(
+            Msg::BkIncrement.text(lang),
+            Msg::BkIncrementValue.fill(
+                lang,
+                &[
+                    &increment.depth.to_string(),
+                    &esc(&increment.base),
+                    &increment.method,
+                    &stored.to_string(),
+                    &m.state_total_documents().to_string(),
+                    &m.files.files.to_string(),
+                    &increment.files.files.to_string(),
+                ],
+            ),
+            plain,
+        );
+        if let Some(reason) = &increment.scan_reason {
+            pane.more(esc(reason), theme::muted());
+        }
+    }
+    if let Some(reason) = &m.full_reason {
+        pane.field(Msg::BkFullReason.text(lang), esc(reason), theme::muted());
+    }
+    if m.synthetic {
+        pane.field(
+            Msg::BkSynthetic.text(lang),
+            esc(&m.synthesized_from.join(" ← ")),
+            plain,
+        );
+    }
+    if let (Some(from), Some(to)) = (m.oplog_from, m.oplog) {
+        pane.field(
+            Msg::BkOplogSlice.text(lang),
+            format!(
+                "{} – {}",
+                from.time().format("%Y-%m-%d %H:%M:%S"),
+                to.time().format("%Y-%m-%d %H:%M:%S")
+            ),
+            plain,
+        );
+    }
     pane.field(
         Msg::BkCollections.text(lang),
         Msg::BkCollectionsValue.fill(
@@ -248,6 +291,35 @@ pub fn verification_lines(
     for (i, link) in chain.iter().enumerate() {
         let label = if i == 0 { Msg::BkChain.text(lang) } else { "" };
         pane.field(label, format!("← {}", esc(link)), Style::new());
+    }
+    if !chain.is_empty() {
+        let restorable: u64 = std::iter::once(set.size)
+            .chain(
+                chain
+                    .iter()
+                    .filter_map(|id| snapshot.inventory.find(id).map(|s| s.size)),
+            )
+            .sum();
+        pane.field(
+            Msg::BkRestorable.text(lang),
+            Msg::BkRestorableValue.fill(
+                lang,
+                &[
+                    &human_bytes(set.size),
+                    &human_bytes(restorable),
+                    &(chain.len() + 1).to_string(),
+                ],
+            ),
+            Style::new(),
+        );
+    }
+    if !snapshot.window.spans.is_empty() {
+        pane.blank();
+        pane.field(
+            Msg::BkPointInTime.text(lang),
+            snapshot.window.describe(),
+            Style::new(),
+        );
     }
     pane.lines
 }

@@ -321,6 +321,7 @@ mod tests {
         BackupsSnapshot {
             legacy: Default::default(),
             legacy_verify: Default::default(),
+            window: Default::default(),
             dir: "/backups".into(),
             scanned_at: Utc::now(),
             inventory: Inventory {
