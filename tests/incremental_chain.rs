@@ -295,6 +295,33 @@ async fn chain_case(scan: bool) {
         assert_restores_to(&fx, id, expected, &format!("p{i}")).await;
     }
 
+    // One collection of the last point, into another database.
+    let only = common::unique_db_name("chain_only_tools");
+    let out = fx.run(&[
+        "restore",
+        &points[6].0,
+        "--only",
+        "db",
+        "--collections",
+        "tools",
+        "--to-db",
+        &only,
+        "--yes",
+    ]);
+    assert_success(&out, "restore --collections tools");
+    let expected_tools: Vec<_> = points[6]
+        .1
+        .docs
+        .iter()
+        .filter(|(name, _)| name == "tools")
+        .cloned()
+        .collect();
+    assert_eq!(
+        raw_dump(&only).await,
+        expected_tools,
+        "only tools, as at the last point"
+    );
+
     // The synthetic full equals the last point and is an ordinary mongodump archive.
     let out = fx.run(&["flatten", &points[6].0]);
     assert_success(&out, "flatten");
