@@ -439,6 +439,18 @@ impl Run<'_> {
             pit.slices.len(),
             pit.at.format("%Y-%m-%d %H:%M:%S UTC")
         )];
+        // Collections the base holds but the restore left out (`--collections`) are no news.
+        let in_base: std::collections::BTreeSet<&str> = self
+            .manifest
+            .database
+            .collections
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut report = report;
+        report
+            .skipped_collections
+            .retain(|name| !in_base.contains(name.as_str()));
         if !report.skipped_collections.is_empty() {
             notes.push(format!(
                 "not restored: collection(s) created after {}: {}",
