@@ -146,7 +146,9 @@ fn verify_set_core(
                 );
             }
             if follow_chain && sums_ok {
-                for (subject, message) in chain_findings(dir, &manifest, level, identities) {
+                for (subject, message) in
+                    crate::backup::chain::links::chain_findings(dir, &manifest, level, identities)
+                {
                     report.finding(&subject, message);
                 }
             }
@@ -182,41 +184,6 @@ fn verify_set_core(
         write_json_atomic(&dir.join(VERIFY_FILE), &report)?;
     }
     Ok(report)
-}
-
-/// An incremental's chain, link by link: presence, the parent manifest hashes and each
-/// link's members (quick); deep also replays the chain and checks the fingerprints.
-fn chain_findings(
-    dir: &Path,
-    manifest: &Manifest,
-    level: VerifyLevel,
-    identities: &[age::x25519::Identity],
-) -> Vec<(String, String)> {
-    use crate::backup::chain::links::{check_link, resolve_chain};
-    use crate::backup::chain::merge::{write_chain_archive, write_chain_tar};
-    if manifest.kind != crate::backup::manifest::BackupKind::Incremental {
-        return Vec::new();
-    }
-    let backup_dir = dir.parent().unwrap_or(Path::new("."));
-    let chain = match resolve_chain(backup_dir, &manifest.id, false) {
-        Ok(chain) => chain,
-        Err(err) => return vec![("chain".into(), format!("{err:#}"))],
-    };
-    let (_, parents) = chain.links.split_last().expect("a chain has a link");
-    for link in parents {
-        if let Err(err) = check_link(link) {
-            return vec![("chain".into(), format!("{err:#}"))];
-        }
-    }
-    if level == VerifyLevel::Deep {
-        if let Err(err) = write_chain_archive(&chain, identities, io::sink()) {
-            return vec![("chain".into(), format!("replaying the database: {err:#}"))];
-        }
-        if let Err(err) = write_chain_tar(&chain, identities, io::sink()) {
-            return vec![("chain".into(), format!("replaying the files: {err:#}"))];
-        }
-    }
-    Vec::new()
 }
 
 /// Whether `dir` holds scandyctl's own set files (manifest or checksums), damaged or not.

@@ -126,6 +126,40 @@ pub fn resolve_chain(backup_dir: &Path, id: &str, quick_verify: bool) -> Result<
     Ok(Chain { links })
 }
 
+/// An incremental's chain, link by link: presence, the parent manifest hashes and each
+/// link's members (quick); deep also replays the chain and checks the fingerprints.
+pub fn chain_findings(
+    dir: &Path,
+    manifest: &Manifest,
+    level: VerifyLevel,
+    identities: &[age::x25519::Identity],
+) -> Vec<(String, String)> {
+    use super::merge::{write_chain_archive, write_chain_tar};
+    if manifest.kind != crate::backup::manifest::BackupKind::Incremental {
+        return Vec::new();
+    }
+    let backup_dir = dir.parent().unwrap_or(Path::new("."));
+    let chain = match resolve_chain(backup_dir, &manifest.id, false) {
+        Ok(chain) => chain,
+        Err(err) => return vec![("chain".into(), format!("{err:#}"))],
+    };
+    let (_, parents) = chain.links.split_last().expect("a chain has a link");
+    for link in parents {
+        if let Err(err) = check_link(link) {
+            return vec![("chain".into(), format!("{err:#}"))];
+        }
+    }
+    if level == VerifyLevel::Deep {
+        if let Err(err) = write_chain_archive(&chain, identities, std::io::sink()) {
+            return vec![("chain".into(), format!("replaying the database: {err:#}"))];
+        }
+        if let Err(err) = write_chain_tar(&chain, identities, std::io::sink()) {
+            return vec![("chain".into(), format!("replaying the files: {err:#}"))];
+        }
+    }
+    Vec::new()
+}
+
 /// Checks one link's members against their checksums.
 pub fn check_link(link: &ChainLink) -> Result<()> {
     let report = verify_set_alone(

@@ -22,6 +22,44 @@ pub struct ReplayReport {
     pub commands_not_replayed: Vec<String>,
 }
 
+impl ReplayReport {
+    /// The outcome's notes: what was replayed, collections created after the base (those
+    /// the base holds but the restore left out with `--collections` are no news), commands
+    /// not replayed.
+    pub fn notes(
+        &self,
+        slices: usize,
+        at: chrono::DateTime<chrono::Utc>,
+        base: &str,
+        in_base: &[&str],
+    ) -> Vec<String> {
+        let mut notes = vec![format!(
+            "replayed {} oplog entries from {slices} slice(s) up to {}",
+            self.applied,
+            at.format("%Y-%m-%d %H:%M:%S UTC")
+        )];
+        let created: Vec<&str> = self
+            .skipped_collections
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !in_base.contains(name))
+            .collect();
+        if !created.is_empty() {
+            notes.push(format!(
+                "not restored: collection(s) created after {base}: {}",
+                created.join(", ")
+            ));
+        }
+        if !self.commands_not_replayed.is_empty() {
+            notes.push(format!(
+                "commands not replayed (indexes and options are those of {base}): {}",
+                self.commands_not_replayed.join("; ")
+            ));
+        }
+        notes
+    }
+}
+
 /// Where the entries go: the restored collections under their staging names.
 pub struct Target<'a> {
     /// The database being restored into.

@@ -433,44 +433,14 @@ impl Run<'_> {
         )
         .await
         .wrap_err("replaying the oplog failed")?;
-        let mut notes = vec![format!(
-            "replayed {} oplog entries from {} slice(s) up to {}",
-            report.applied,
-            pit.slices.len(),
-            pit.at.format("%Y-%m-%d %H:%M:%S UTC")
-        )];
-        // Collections the base holds but the restore left out (`--collections`) are no news.
-        let in_base: std::collections::BTreeSet<&str> = self
+        let in_base: Vec<&str> = self
             .manifest
             .database
             .collections
             .iter()
             .map(|c| c.name.as_str())
             .collect();
-        let mut report = report;
-        report
-            .skipped_collections
-            .retain(|name| !in_base.contains(name.as_str()));
-        if !report.skipped_collections.is_empty() {
-            notes.push(format!(
-                "not restored: collection(s) created after {}: {}",
-                pit.base,
-                report
-                    .skipped_collections
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        if !report.commands_not_replayed.is_empty() {
-            notes.push(format!(
-                "commands not replayed (indexes and options are those of {}): {}",
-                pit.base,
-                report.commands_not_replayed.join("; ")
-            ));
-        }
-        Ok(notes)
+        Ok(report.notes(pit.slices.len(), pit.at, &pit.base, &in_base))
     }
 
     fn timing(&self, set: impl FnOnce(&mut RestoreTimings)) {
