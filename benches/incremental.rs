@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
-use scandyctl::datagen::seed;
 use scandyctl::mongo::local_server::{LocalMongoServer, python_for_tests};
 
 #[allow(dead_code)]
@@ -137,23 +136,8 @@ fn main() {
     let uri = server.uri();
     let install = Install::new(&work, "inc", &uri, "bench_inc");
 
-    let data = dataset_for(target_docs);
-    let total_docs = data.total_documents() as u64;
-    log(format!("seeding {total_docs} documents"));
-    rt.block_on(async {
-        seed(&client(&uri).await.database("bench_inc"), &data, false)
-            .await
-            .expect("seed")
-    });
-    drop(data);
+    let (total_docs, tree) = install.seed(&rt, &uri, "bench_inc", target_docs, files_mb);
     let uploads = install.root.join("app/static/uploads");
-    let tree = generate_uploads(&uploads, files_mb * MIB);
-    sync_disk();
-    log(format!(
-        "{} files, {:.0} MiB",
-        tree.files,
-        tree.bytes as f64 / MIB as f64
-    ));
 
     let (warm, _, _) = rt.block_on(drain(&uri, "bench_inc"));
     log(format!("warm-up drain {warm:.2?}"));

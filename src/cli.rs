@@ -134,6 +134,9 @@ pub enum Command {
     },
     /// Restore a set (database and/or files); takes a safety backup of the live state first.
     Restore(RestoreArgs),
+    /// Emergency recovery: diagnose what is wrong (exit 3 when an incident is found), or
+    /// recover database, collection or file loss unattended with --auto --yes.
+    Recover(RecoverArgs),
     /// Write a set as one portable file (for SFTP or physical media).
     Export {
         /// Set id.
@@ -432,6 +435,40 @@ pub enum OnlyArg {
     Files,
 }
 
+/// Flags of `scandyctl recover`.
+#[derive(Debug, Args, Clone)]
+pub struct RecoverArgs {
+    /// Run the detection only and print the diagnosis (exit 0 healthy, 3 incident found).
+    #[arg(long, conflicts_with_all = ["auto", "reports"])]
+    pub diagnose: bool,
+    /// Recover unattended: recovery point, safety backup, restore, verification, report.
+    #[arg(long, requires = "yes", conflicts_with = "reports")]
+    pub auto: bool,
+    /// Confirm the unattended recovery (it overwrites what was lost with the backup).
+    #[arg(long)]
+    pub yes: bool,
+    /// With --auto: restore this backup (set or legacy id) instead of the newest good one.
+    #[arg(long, value_name = "ID", requires = "auto")]
+    pub backup: Option<String>,
+    /// With --auto: restore the database to this time (replica sets; local time or RFC 3339).
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "auto",
+        conflicts_with = "backup"
+    )]
+    pub at: Option<String>,
+    /// With --auto: tell the users through the configured channels when done.
+    #[arg(long, requires = "auto")]
+    pub inform: bool,
+    /// List the incident reports written so far.
+    #[arg(long)]
+    pub reports: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Flags of `scandyctl restore`.
 #[derive(Debug, Args, Clone)]
 pub struct RestoreArgs {
@@ -457,6 +494,9 @@ pub struct RestoreArgs {
     /// Extract files into this directory instead of the Scandy root.
     #[arg(long, value_name = "DIR")]
     pub files_to: Option<PathBuf>,
+    /// Restore only files that do not exist now; never overwrite one.
+    #[arg(long)]
+    pub missing_only: bool,
     /// Do not take a pre-restore safety backup of the live state (needs --force on live data).
     #[arg(long)]
     pub no_safety_backup: bool,

@@ -91,6 +91,7 @@ fn preview_plan(id: &str) -> RestorePlan {
             target: "/opt/scandy".into(),
             added: vec!["app/uploads/new.png".into()],
             overwritten: vec!["app/uploads/tool-17.jpg".into(), ".env".into()],
+            missing_only: false,
         }),
         true,
     )

@@ -251,6 +251,35 @@ pub struct Install {
 }
 
 impl Install {
+    /// Seeds `database` on `uri` with at least `target_docs` generated documents and the
+    /// uploads with `files_mb` MiB; returns the documents seeded and the upload tree.
+    pub fn seed(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        uri: &str,
+        database: &str,
+        target_docs: u64,
+        files_mb: u64,
+    ) -> (u64, Tree) {
+        let data = dataset_for(target_docs);
+        let total_docs = data.total_documents() as u64;
+        log(format!("seeding {total_docs} documents"));
+        rt.block_on(async {
+            scandyctl::datagen::seed(&client(uri).await.database(database), &data, false)
+                .await
+                .expect("seed")
+        });
+        drop(data);
+        let tree = generate_uploads(&self.root.join("app/static/uploads"), files_mb * MIB);
+        sync_disk();
+        log(format!(
+            "{} files, {:.0} MiB",
+            tree.files,
+            tree.bytes as f64 / MIB as f64
+        ));
+        (total_docs, tree)
+    }
+
     pub fn new(work: &Path, name: &str, uri: &str, database: &str) -> Install {
         let base = work.join(name);
         let root = base.join("scandy");

@@ -440,6 +440,16 @@ async fn write_set(
                     reason: s.reason.clone(),
                 })
                 .collect(),
+            upload_files: Some(
+                selection
+                    .entries
+                    .iter()
+                    .filter(|e| {
+                        e.category == crate::backup::files::FileCategory::Uploads
+                            && e.kind == crate::backup::extract::EntryKind::File
+                    })
+                    .count() as u64,
+            ),
         },
         members,
         recipients: recipient_strings(recipients),

@@ -144,6 +144,10 @@ pub struct FilesPart {
     pub included: Vec<String>,
     /// Files left out, with reasons (e.g. secrets without encryption).
     pub skipped: Vec<SkippedItem>,
+    /// Regular files below the upload directories (the whole state, also in an
+    /// incremental); absent in sets written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_files: Option<u64>,
 }
 
 /// `manifest.json` of a backup set.

@@ -997,6 +997,7 @@ mod tests {
                 bytes: 0,
                 included: Vec::new(),
                 skipped: Vec::new(),
+                upload_files: None,
             },
             members: Vec::new(),
             recipients: Vec::new(),

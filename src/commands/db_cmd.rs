@@ -1,18 +1,15 @@
 //! `scandyctl db stats` and `scandyctl db indexes`: server/database statistics and the
 //! index check, as aligned tables or JSON.
 
-use color_eyre::eyre::{Report, Result};
+use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use super::backup_cmd::load_config;
-use crate::backup::restore::connect_checked;
 use crate::cli::GlobalArgs;
-use crate::config::Config;
 use crate::mongo::indexes::{
     FindingKind, IndexFinding, IndexInfo, Severity, all_indexes, collection_indexes,
     create_missing_indexes, findings_for,
 };
-use crate::mongo::probe::{FailureKind, MongoUnreachable};
 use crate::mongo::stats::{
     Availability, CollectionKind, DatabaseOverview, ServerOverview, Topology, database_overview,
     server_overview,
@@ -20,32 +17,7 @@ use crate::mongo::stats::{
 use crate::sanitize::escape_controls;
 use crate::system::disk::human_bytes;
 
-/// Connects and pings like every headless command (exit 6 when unreachable); an
-/// authentication failure says "SCRAM authentication failed" explicitly.
-pub async fn connect_db(config: &Config) -> Result<mongodb::Client> {
-    connect_checked(config).await.map_err(scram_hint)
-}
-
-/// Rewrites an authentication [`MongoUnreachable`] so its message names SCRAM.
-pub fn scram_hint(err: Report) -> Report {
-    match err.downcast::<MongoUnreachable>() {
-        Ok(mut unreachable) => {
-            if unreachable.failure.kind == FailureKind::Auth
-                && !unreachable
-                    .failure
-                    .detail
-                    .contains("SCRAM authentication failed")
-            {
-                unreachable.failure.detail = format!(
-                    "SCRAM authentication failed: {}",
-                    unreachable.failure.detail
-                );
-            }
-            Report::new(unreachable)
-        }
-        Err(other) => other,
-    }
-}
+pub use crate::mongo::checked::{connect_db, scram_hint};
 
 /// Prints rows as a table with two spaces between columns; `right` marks numeric columns.
 /// Cells are shown with control characters escaped (they may come from the server).
@@ -551,7 +523,8 @@ fn print_pending(pending: &[&IndexFinding]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mongo::probe::ProbeFailure;
+    use crate::mongo::probe::{FailureKind, MongoUnreachable, ProbeFailure};
+    use color_eyre::eyre::Report;
 
     #[test]
     fn auth_failures_name_scram_and_the_env_password() {

@@ -154,6 +154,9 @@ pub fn run_status(global: &GlobalArgs, json: bool, restores: &RecoverySummary) -
     let dir_state = backup_dir_state(&dir);
     add_install_warnings(&mut warnings, &dir, own.as_ref(), &dir_state);
     warnings.extend(restores.warnings());
+    warnings.extend(crate::recovery::wizard::open_wizard_warning(
+        &crate::state::state_dir(),
+    ));
     if let Ok(Some(glance)) = &schedule {
         warnings.extend(glance.warnings());
     }

@@ -17,6 +17,7 @@ pub mod notify_cmd;
 pub mod oplog_cmd;
 pub mod progress_line;
 pub mod prune_cmd;
+pub mod recover_cmd;
 pub mod recovery;
 pub mod restore_cmd;
 pub mod schedule_cmd;
@@ -65,6 +66,10 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             backup_cmd::run_verify(&cli.global, id, all, deep, json).await
         }
         Command::Restore(args) => restore_cmd::run(&cli.global, &args).await,
+        Command::Recover(args) => {
+            recovery::recover_for(&cli.global, true).await;
+            recover_cmd::run(&cli.global, &args).await
+        }
         Command::Export { id, out } => {
             recovery::recover_for(&cli.global, true).await;
             inventory_cmd::run_export(&cli.global, &id, &out)

@@ -90,6 +90,7 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
         files_to: args.files_to.clone(),
         safety_backup: !args.no_safety_backup,
         at,
+        missing_files_only: args.missing_only,
     };
     let plan = plan_restore(&config, &request, &identities).await?;
     if args.no_safety_backup && plan.overwrites_live && !args.force && !args.dry_run {

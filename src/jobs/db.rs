@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::run::ProgressSink;
 use crate::backup::progress::{Cancelled, Progress, Stage};
-use crate::commands::db_cmd::connect_db;
 use crate::config::Config;
+use crate::mongo::checked::connect_db;
 use crate::mongo::health::{FixOutcome, apply_fix};
 use crate::mongo::indexes::{create_missing_indexes, regular_collections};
 use crate::mongo::maintenance::{

@@ -26,6 +26,7 @@ fn restore_spec() -> JobSpec {
         files_to: None,
         safety_backup: false,
         at: None,
+        missing_files_only: false,
     };
     let plan = RestorePlan::preview(
         &request.id,

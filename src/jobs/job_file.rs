@@ -177,6 +177,9 @@ pub struct RestoreRecord {
     /// Point in time of the database (`restore --at`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime<Utc>>,
+    /// Only files that do not exist are restored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing_files_only: bool,
 }
 
 /// The restore plan the user confirmed (what the title and the check before the run need).
@@ -326,6 +329,7 @@ impl From<&RestoreRequest> for RestoreRecord {
             files_to: r.files_to.clone(),
             safety_backup: r.safety_backup,
             at: r.at,
+            missing_files_only: r.missing_files_only,
         }
     }
 }
@@ -345,6 +349,7 @@ impl RestoreRecord {
             files_to: self.files_to.clone(),
             safety_backup: self.safety_backup,
             at: self.at,
+            missing_files_only: self.missing_files_only,
         }
     }
 }
@@ -389,6 +394,7 @@ impl ConfirmedRestore {
                 target: target.clone(),
                 added: Vec::new(),
                 overwritten: Vec::new(),
+                missing_only: false,
             }),
             self.safety_backup,
         )

@@ -242,6 +242,7 @@ mod tests {
             files_to: None,
             safety_backup: true,
             at: None,
+            missing_files_only: false,
         };
         let plan = crate::backup::restore::RestorePlan::preview("x", None, None, false);
         let mut job = JobRecord::new(

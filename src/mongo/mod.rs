@@ -1,5 +1,6 @@
 //! MongoDB access: connection probing, the connection monitor and a local server launcher.
 
+pub mod checked;
 pub mod health;
 pub mod indexes;
 pub mod local_server;

@@ -8,6 +8,7 @@ use super::log_actions::LogsAction;
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
 use super::tabs::database::view::DatabaseAction;
+use super::tabs::recovery::view::{RecoveryAction, RecoveryCommand, RecoveryEvent};
 use crate::backup::inventory::BackupOverview;
 use crate::backup::progress::Progress;
 use crate::backup::restore::{RestorePlan, RestoreRequest};
@@ -137,6 +138,10 @@ pub enum Action {
     MongoLoad(crate::ui::tabs::system::view::MongoLoad),
     /// A key of the System tab.
     System(SystemAction),
+    /// A key of the Recovery tab.
+    Recovery(RecoveryAction),
+    /// The Recovery tab's background work reported.
+    RecoveryEvent(RecoveryEvent),
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.
@@ -239,6 +244,8 @@ pub enum Command {
         /// How many entries it holds.
         count: usize,
     },
+    /// Work of the Recovery tab.
+    Recovery(RecoveryCommand),
 }
 
 impl From<BackupsAction> for Action {
@@ -268,6 +275,12 @@ impl From<MaintenanceAction> for Action {
 impl From<LogsAction> for Action {
     fn from(action: LogsAction) -> Action {
         Action::Logs(action)
+    }
+}
+
+impl From<RecoveryAction> for Action {
+    fn from(action: RecoveryAction) -> Action {
+        Action::Recovery(action)
     }
 }
 

@@ -14,8 +14,10 @@ use tokio::task::AbortHandle;
 use super::action::{Action, Command};
 use super::event::run_input;
 use super::job_runner::JobRunner;
+use super::recovery_runner::RecoveryRunner;
 use super::render::draw;
 use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
+use super::tabs::recovery::view::{Busy, RecoveryCommand};
 use super::terminal::{self, RestoreGuard};
 use super::watchers::{
     DatabaseTarget, save_logs, system_refresh, watch_backup_space, watch_database,
@@ -103,11 +105,32 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     };
     let launcher = Launcher::for_this_binary(jobs_dir.clone()).map_err(|err| format!("{err:#}"));
     let mut runner = JobRunner::new(ctx.config.clone(), tx.clone(), jobs_dir.clone(), launcher);
+    let actor = crate::maintenance_log::actor();
+    let (step_context, problems) = crate::recovery::console_support::step_context(
+        &ctx.config,
+        ctx.install.config_file.clone(),
+        actor.clone(),
+    );
+    for problem in problems {
+        state
+            .errors
+            .push((Msg::RcTitle.text(ctx.lang).to_string(), problem));
+    }
+    let recovery_dir = if ctx.install.root_source == crate::config::ValueSource::Demo {
+        ctx.install.root.join(".scandyctl-state")
+    } else {
+        crate::state::state_dir()
+    };
+    let recovery = RecoveryRunner::new(step_context, recovery_dir, jobs_dir.clone(), tx.clone());
+    state.recovery.actor = actor;
+    state.recovery.busy = Some(Busy::Loading);
+    recovery.run(RecoveryCommand::Load);
     let (log_requests, log_request_rx) = unbounded_channel::<LogRequest>();
     let refresh_database = Arc::new(Notify::new());
     let database_visible = Arc::new(AtomicBool::new(false));
     let system_visible = Arc::new(AtomicBool::new(false));
     let effects = Effects {
+        recovery,
         wake: wake.clone(),
         rescan: rescan.clone(),
         refresh_database: refresh_database.clone(),
@@ -244,6 +267,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Wake-ups the loop can give its background tasks.
 struct Effects {
+    recovery: RecoveryRunner,
     wake: Arc<Notify>,
     rescan: Arc<Notify>,
     refresh_database: Arc<Notify>,
@@ -282,6 +306,7 @@ fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobR
             Command::SaveLogs { path, text, count } => {
                 save_logs(effects.tx.clone(), path, text, count);
             }
+            Command::Recovery(command) => effects.recovery.run(command),
         }
     }
 }

@@ -72,9 +72,9 @@ fn hints(state: &State) -> &'static str {
     }
 }
 
-/// The lines of one job: its status line, then (wrapped) outcome or failure and its last
+/// The lines of one job (also shown on the Recovery tab): its status line, then (wrapped) outcome or failure and its last
 /// message.
-fn job_lines(lang: Lang, job: &JobRecord, now: Instant, width: usize) -> Vec<Line<'static>> {
+pub fn job_lines(lang: Lang, job: &JobRecord, now: Instant, width: usize) -> Vec<Line<'static>> {
     let (first, detail) = match &job.status {
         JobStatus::Succeeded(result) => {
             let (text, good) = result_text(lang, result);

@@ -16,13 +16,13 @@ use tokio_util::sync::CancellationToken;
 use super::action::Action;
 use crate::backup::progress::{Progress, Stage, is_cancelled};
 use crate::backup::restore::RestoreRequest;
-use crate::commands::db_cmd::connect_db;
 use crate::config::Config;
 use crate::jobs::detached::{dismiss, job_path, request_cancel};
 use crate::jobs::job_file::DetachedSpec;
 use crate::jobs::launch::Launcher;
 use crate::jobs::run::{ProgressSink, plan, run_job};
 use crate::jobs::{JobId, JobSpec, JobStatus, Shared};
+use crate::mongo::checked::connect_db;
 use crate::mongo::health::run_checks;
 
 /// Least time between two progress actions of one job (stage changes always pass).

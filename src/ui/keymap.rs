@@ -7,6 +7,7 @@ use super::log_actions::LogsAction;
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
 use super::tabs::database::view::{DatabaseAction, DbPane};
+use super::tabs::recovery::view::RecoveryAction;
 use super::widgets::table::Movement;
 use crate::backup::verify::VerifyLevel;
 use crate::i18n::{Lang, Msg};
@@ -178,7 +179,39 @@ pub fn keymap() -> Vec<KeyBinding> {
             .into_iter()
             .map(|(code, action, help)| on_tab(Tab::Database, code, action, help)),
     );
+    map.extend(
+        recovery_bindings()
+            .into_iter()
+            .map(|(code, action, help)| on_tab(Tab::Recovery, code, action, help)),
+    );
     map
+}
+
+/// The Recovery tab's keys.
+fn recovery_bindings() -> Vec<(KeyCode, Action, Msg)> {
+    let key = |c: char, action: RecoveryAction, help: Msg| (KeyCode::Char(c), action.into(), help);
+    let mut keys = vec![
+        (
+            KeyCode::Enter,
+            RecoveryAction::Continue.into(),
+            Msg::HelpRcContinue,
+        ),
+        key('n', RecoveryAction::Start, Msg::HelpRcStart),
+        key('c', RecoveryAction::Correct, Msg::HelpRcCorrect),
+        key('d', RecoveryAction::Detect, Msg::HelpRcDetect),
+        key('e', RecoveryAction::Edit, Msg::HelpRcEdit),
+        key('s', RecoveryAction::Send, Msg::HelpRcSend),
+        key('x', RecoveryAction::Skip, Msg::HelpRcSkip),
+        key('b', RecoveryAction::OtherBackup, Msg::HelpRcOtherBackup),
+        key('R', RecoveryAction::Restart, Msg::HelpRcRestart),
+        key('t', RecoveryAction::ToggleTimeline, Msg::HelpRcTimeline),
+    ];
+    keys.extend(
+        navigation(|m| RecoveryAction::Scroll(m).into())
+            .into_iter()
+            .map(|(code, action, _)| (code, action, Msg::HelpRcScroll)),
+    );
+    keys
 }
 
 /// The Logs tab's keys.

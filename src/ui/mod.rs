@@ -13,6 +13,7 @@ pub mod job_text;
 pub mod keymap;
 pub mod log_actions;
 pub mod popups;
+pub mod recovery_runner;
 pub mod render;
 pub mod state;
 pub mod system_actions;

@@ -17,6 +17,8 @@ use super::tab::Tab;
 use super::tabs::backups::view::{BackupsView, page_rows, visible_sets};
 use super::tabs::database::view::DatabaseView;
 use super::tabs::logs::view::LogsView;
+use super::tabs::recovery::update as recovery;
+use super::tabs::recovery::view::RecoveryView;
 use super::tabs::system::view::SystemView;
 use crate::alerts::{ActiveAlert, AlertEngine, default_rules};
 use crate::backup::inventory::BackupOverview;
@@ -126,6 +128,8 @@ pub struct State {
     pub logs: LogsView,
     /// The System tab: samples, history, services, `/health`.
     pub system: SystemView,
+    /// The Recovery tab: the open wizard and its drafts.
+    pub recovery: RecoveryView,
     /// The alert rules with their state between samples.
     pub alert_engine: AlertEngine,
     /// The alerts firing now (Overview and the tab bar show them).
@@ -172,6 +176,7 @@ impl State {
             database_notice: None,
             logs: LogsView::default(),
             system: SystemView::default(),
+            recovery: RecoveryView::default(),
             alert_engine: AlertEngine::new(default_rules()),
             alerts: Vec::new(),
             errors: Vec::new(),
@@ -245,6 +250,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
             }
             if state.tab == Tab::Logs && state.logs.prompt.is_some() {
                 return log_actions::on_prompt_key(state, &key);
+            }
+            if state.tab == Tab::Recovery
+                && state.recovery.input.is_some()
+                && !recovery::is_ctrl_c(&key)
+            {
+                return super::tabs::recovery::input::on_input_key(state, &key);
             }
             if state.database_notice.take().is_some() | state.logs.notice.take().is_some() {
                 state.dirty = true;
@@ -339,11 +350,25 @@ pub fn update(state: &mut State, action: Action) -> Vec<Command> {
         Action::JobProgress { id, progress, at } => {
             job_actions::on_progress(state, id, progress, at)
         }
-        Action::JobFinished { id, status, at } => job_actions::on_finished(state, id, status, at),
-        Action::JobDetached { id, worker } => job_actions::on_detached(state, id, worker),
+        Action::JobFinished { id, status, at } => {
+            let mut out = job_actions::on_finished(state, id, status, at);
+            out.extend(recovery::follow_job(state));
+            out
+        }
+        Action::JobDetached { id, worker } => {
+            let mut out = job_actions::on_detached(state, id, worker);
+            out.extend(recovery::follow_job(state));
+            out
+        }
         Action::JobInConsole { id, reason } => job_actions::on_in_console(state, id, &reason),
         Action::JobMessage { id, text } => job_actions::on_message(state, id, text),
-        Action::Worker(event) => job_actions::on_worker_event(state, event),
+        Action::Worker(event) => {
+            let mut out = job_actions::on_worker_event(state, event);
+            out.extend(recovery::follow_job(state));
+            out
+        }
+        Action::Recovery(action) => recovery::on_action(state, action),
+        Action::RecoveryEvent(event) => recovery::on_event(state, event),
         Action::RestorePlanned { request, plan } => {
             job_actions::on_restore_planned(state, request, plan)
         }

@@ -179,3 +179,10 @@ pub fn silent_port() -> u16 {
     });
     port
 }
+
+impl PtySession {
+    /// Process id of the program in the terminal (to kill it hard).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+}

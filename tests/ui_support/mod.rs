@@ -170,6 +170,7 @@ pub fn manifest(
                     reason: reason.to_string(),
                 })
                 .collect(),
+            upload_files: Some(40),
         },
         members: vec![
             MemberEntry {
@@ -382,4 +383,12 @@ pub fn lang_name(lang: Lang) -> &'static str {
         Lang::En => "en",
         Lang::De => "de",
     }
+}
+
+/// The screen of `state` drawn at `width` x `height` (the state's size is set to match).
+pub fn render_at(state: &mut State, width: u16, height: u16) -> String {
+    state.size = (width, height);
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| draw(frame, state)).unwrap();
+    terminal.backend().to_string()
 }

@@ -413,6 +413,7 @@ fn write_converted(
             bytes: file_bytes,
             included: Vec::new(),
             skipped: Vec::new(),
+            upload_files: None,
         },
         members: vec![
             MemberEntry {

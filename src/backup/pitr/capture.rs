@@ -158,6 +158,7 @@ pub async fn capture_slice(config: &Config) -> Result<Option<Slice>> {
                 bytes: 0,
                 included: Vec::new(),
                 skipped: Vec::new(),
+                upload_files: None,
             },
             members: vec![MemberEntry {
                 name: name.clone(),

@@ -165,6 +165,35 @@ fn walk_pairs(
     Ok(())
 }
 
+/// Removes from `staging` every file and symlink whose path exists in `target`, so only
+/// missing ones are moved into place; returns the files and links left.
+pub fn drop_existing(staging: &Path, target: &Path) -> Result<usize> {
+    fn walk(staging: &Path, target: &Path, rel: &Path, kept: &mut usize) -> Result<()> {
+        let dir = staging.join(rel);
+        for entry in
+            std::fs::read_dir(&dir).wrap_err_with(|| format!("cannot read {}", dir.display()))?
+        {
+            let entry = entry.wrap_err_with(|| format!("cannot read {}", dir.display()))?;
+            let rel = rel.join(entry.file_name());
+            let kind = entry
+                .file_type()
+                .wrap_err_with(|| format!("cannot inspect {}", entry.path().display()))?;
+            if kind.is_dir() {
+                walk(staging, target, &rel, kept)?;
+            } else if std::fs::symlink_metadata(target.join(&rel)).is_ok() {
+                std::fs::remove_file(entry.path())
+                    .wrap_err_with(|| format!("cannot remove {}", entry.path().display()))?;
+            } else {
+                *kept += 1;
+            }
+        }
+        Ok(())
+    }
+    let mut kept = 0;
+    walk(staging, target, Path::new(""), &mut kept)?;
+    Ok(kept)
+}
+
 /// Moves every top-level entry left in `staging` into `target`; `moved` hears of each
 /// one once it is in place (to journal it). Removes the then empty staging directory.
 pub fn move_into_place(

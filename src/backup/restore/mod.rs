@@ -64,6 +64,9 @@ pub struct RestoreRequest {
     /// Restore the database to this point in time (oplog slices; `id` is then ignored:
     /// the newest base before it is chosen).
     pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Restore only files that do not exist now; never overwrite one (recovery of lost
+    /// uploads leaves files changed since the backup as they are).
+    pub missing_files_only: bool,
 }
 
 /// One collection the restore replaces.
@@ -97,6 +100,9 @@ pub struct FilesPlan {
     pub added: Vec<PathBuf>,
     /// Files that will be overwritten.
     pub overwritten: Vec<PathBuf>,
+    /// Only files that do not exist are restored (`overwritten` is then empty).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub missing_only: bool,
 }
 
 /// Everything a restore will change; printed by `--dry-run` and shown before confirming.
@@ -346,10 +352,16 @@ pub async fn plan_restore(
         .await
         .wrap_err("the file scan task failed")??;
         let (added, overwritten) = plan_extract(&entries, &target);
+        let overwritten = if request.missing_files_only {
+            Vec::new()
+        } else {
+            overwritten
+        };
         Some(FilesPlan {
             target,
             added,
             overwritten,
+            missing_only: request.missing_files_only,
         })
     } else {
         None

@@ -604,6 +604,7 @@ impl Run<'_> {
         let progress = self.progress.clone();
         let cancel = self.cancel.clone();
         let (target, staging) = (files.target.clone(), files.staging_dir.clone());
+        let missing_only = self.plan.files.as_ref().is_some_and(|f| f.missing_only);
         progress(Progress {
             stage: Stage::Extract,
             items: 0,
@@ -641,8 +642,13 @@ impl Run<'_> {
             if cancel.is_cancelled() {
                 return Err(Cancelled.into());
             }
+            let kept = if missing_only {
+                super::files_stage::drop_existing(&staging, &target)?
+            } else {
+                report.written.len()
+            };
             let check = check_moves(&staging, &target)?;
-            Ok((report.written.len(), check, staged_entries(&staging)?))
+            Ok((kept, check, staged_entries(&staging)?))
         })
         .await
         .wrap_err("the extract task failed")?

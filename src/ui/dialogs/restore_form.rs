@@ -395,6 +395,7 @@ impl RestoreForm {
             files_to: (self.files && self.files_elsewhere).then_some(files_dir),
             safety_backup: true,
             at,
+            missing_files_only: false,
         })
     }
 

@@ -7,4 +7,5 @@ pub mod logs;
 pub mod overview;
 pub mod overview_backups;
 pub mod placeholder;
+pub mod recovery;
 pub mod system;

@@ -305,11 +305,7 @@ fn draw_backup_dir(frame: &mut Frame, area: Rect, state: &State, inventory: Vec<
 }
 
 fn draw_upcoming(frame: &mut Frame, area: Rect, lang: Lang) {
-    let items = [
-        Msg::UpcomingBackups,
-        Msg::UpcomingChecklists,
-        Msg::UpcomingRecovery,
-    ];
+    let items = [Msg::UpcomingBackups, Msg::UpcomingChecklists];
     let lines: Vec<Line> = items
         .iter()
         .map(|msg| Line::styled(format!("• {}", msg.text(lang)), theme::muted()))

@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, tab: Tab) {
         Tab::Backups => Msg::PlaceholderBackups,
         Tab::Database => Msg::PlaceholderDatabase,
         Tab::Checklists => Msg::PlaceholderChecklists,
-        Tab::Recovery | Tab::Overview => Msg::PlaceholderRecovery,
+        Tab::Recovery | Tab::Overview => Msg::PlaceholderChecklists,
     };
     let lines = vec![
         Line::raw(""),
