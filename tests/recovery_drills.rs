@@ -124,6 +124,17 @@ fn report_of(fx: &Fixture, outcome: &Value, incident: &str) -> String {
     text
 }
 
+/// `recover --auto --yes`: asserts a refusal (exit 3) whose reason holds `why`; returns the
+/// outcome and stderr.
+fn refused_unattended(fx: &Fixture, why: &str) -> (Value, String) {
+    let (code, outcome, stderr) = recover_json(fx, &["--auto", "--yes"]);
+    assert_eq!(code, 3, "{outcome:#}");
+    assert_eq!(outcome["outcome"], "refused");
+    let reason = outcome["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(why), "{outcome:#}");
+    (outcome, stderr)
+}
+
 fn incidents(d: &Value) -> Vec<String> {
     d["incidents"]
         .as_array()
@@ -311,16 +322,7 @@ async fn mongodb_stopped_is_diagnosed_and_not_restored_over() {
         "{finding:#}"
     );
 
-    let (code, outcome, _) = recover_json(&fx, &["--auto", "--yes"]);
-    assert_eq!(code, 3, "{outcome:#}");
-    assert_eq!(outcome["outcome"], "refused");
-    assert!(
-        outcome["reason"]
-            .as_str()
-            .unwrap()
-            .contains("start it first"),
-        "{outcome:#}"
-    );
+    refused_unattended(&fx, "start it first");
     assert_eq!(
         fx.backup_dir_entries(),
         entries,
@@ -377,16 +379,7 @@ async fn broken_credentials_are_diagnosed_and_refused_unattended() {
     let text = d.to_string();
     assert!(text.contains("MONGO_INITDB_ROOT_PASSWORD"), "{d:#}");
     assert!(text.contains("docker compose down -v"), "{d:#}");
-    let (code, outcome, stderr) = recover_json(&fx, &["--auto", "--yes"]);
-    assert_eq!(code, 3, "{outcome:#}");
-    assert_eq!(outcome["outcome"], "refused");
-    assert!(
-        outcome["reason"]
-            .as_str()
-            .unwrap()
-            .contains("needs a human decision"),
-        "{outcome:#}"
-    );
+    let (outcome, stderr) = refused_unattended(&fx, "needs a human decision");
     for shown in [text, outcome.to_string(), stderr] {
         assert!(!shown.contains(WRONG), "password shown: {shown}");
     }

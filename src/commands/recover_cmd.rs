@@ -91,7 +91,12 @@ pub async fn run(global: &GlobalArgs, args: &RecoverArgs) -> Result<i32> {
     clear_progress();
     let outcome = outcome?;
     if args.json {
-        println!("{}", crate::sanitize::to_json_pretty(&outcome)?);
+        // The terminal may have gone during the run: the outcome is in the report anyway.
+        let _ = writeln!(
+            std::io::stdout(),
+            "{}",
+            crate::sanitize::to_json_pretty(&outcome)?
+        );
     } else {
         print_outcome(&outcome);
     }
@@ -176,7 +181,11 @@ fn print_outcome(outcome: &AutoOutcome) {
                 incident.title(),
                 escape_controls(error)
             );
-            println!("{}", escape_controls(&report.display().to_string()));
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                escape_controls(&report.display().to_string())
+            );
         }
         AutoOutcome::Recovered {
             incident,
@@ -220,7 +229,11 @@ fn print_outcome(outcome: &AutoOutcome) {
                     "FAILED (see the report)"
                 }
             );
-            println!("{}", escape_controls(&report.display().to_string()));
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                escape_controls(&report.display().to_string())
+            );
         }
     }
 }

@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::model::{CheckLevel, Diagnosis, Finding, IncidentKind};
 use super::settings::{RecoverySettings, load_recovery};
+pub use super::steps::restore_outcome_line;
 use super::steps::{StepContext, restore_finished};
 use super::verify_after::VerificationReport;
-use super::wizard::{RestoreRun, RunState};
+use super::wizard::RestoreRun;
 use crate::backup::restore::{RestoreOutcome, RestoreTimings};
 use crate::config::Config;
 use crate::jobs::job_file::{FileStatus, JobFile, ResultRecord};
@@ -112,26 +113,6 @@ fn outcome_of(
     })
 }
 
-/// The timeline line of a finished restore.
-pub fn restore_outcome_line(run: &RestoreRun) -> String {
-    match run.state {
-        RunState::Done => format!(
-            "restore finished: {} documents, {} files{}",
-            run.documents,
-            run.files_written,
-            run.safety_backup
-                .as_ref()
-                .map(|id| format!(", safety backup {id}"))
-                .unwrap_or_default()
-        ),
-        RunState::Failed => format!(
-            "restore failed: {}",
-            run.error.as_deref().unwrap_or("no reason given")
-        ),
-        RunState::Running => "restore running".to_string(),
-    }
-}
-
 /// Verification of an incident fixed without a restore: detection run again, its findings as
 /// the checks; it passes when `incident` is no longer found.
 pub fn recheck_report(incident: IncidentKind, diagnosis: &Diagnosis) -> VerificationReport {
@@ -163,6 +144,7 @@ pub fn recheck_report(incident: IncidentKind, diagnosis: &Diagnosis) -> Verifica
 mod tests {
     use super::*;
     use crate::jobs::job_file::{ConfirmedRestore, DetachedSpec, RestoreRecord};
+    use crate::recovery::wizard::RunState;
 
     fn record() -> RestoreRecord {
         RestoreRecord {

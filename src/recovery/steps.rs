@@ -316,6 +316,35 @@ pub fn restore_finished(
     }
 }
 
+/// The timeline line of a restore's outcome ("restore finished: 120 documents, 4 files in
+/// 3.2 s, safety backup …" / "restore failed: …").
+pub fn restore_outcome_line(run: &RestoreRun) -> String {
+    match run.state {
+        RunState::Done => {
+            let total = run
+                .seconds
+                .iter()
+                .find(|(k, _)| k == "total")
+                .map(|(_, s)| format!(" in {s:.1} s"))
+                .unwrap_or_default();
+            let safety = run
+                .safety_backup
+                .as_ref()
+                .map(|id| format!(", safety backup {id}"))
+                .unwrap_or_default();
+            format!(
+                "restore finished: {} documents, {} files{total}{safety}",
+                run.documents, run.files_written
+            )
+        }
+        RunState::Failed => format!(
+            "restore failed: {}",
+            run.error.as_deref().unwrap_or("no reason given")
+        ),
+        RunState::Running => "restore running".to_string(),
+    }
+}
+
 /// Step 5 in this process (headless): plans again and runs the restore.
 pub async fn run_restore_here(
     ctx: &StepContext,
@@ -345,22 +374,7 @@ pub async fn run_restore_here(
     .await
     .map_err(|e| format!("{e:#}"));
     restore_finished(&mut run, &result);
-    w.log(
-        "scandyctl",
-        match &result {
-            Ok(o) => format!(
-                "restore finished: {} documents, {} files in {:.1} s{}",
-                run.documents,
-                o.files_written,
-                o.timings.total_s,
-                o.safety_backup
-                    .as_ref()
-                    .map(|id| format!(", safety backup {id}"))
-                    .unwrap_or_default()
-            ),
-            Err(e) => format!("restore failed: {e}"),
-        },
-    );
+    w.log("scandyctl", restore_outcome_line(&run));
     w.restore = Some(run);
     save(w);
     result.map(|_| ()).map_err(|e| color_eyre::eyre::eyre!(e))
