@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::cli_maintenance::{
+    CadenceArg, CheckArgs, LogArgs, LogCommand, ReportArgs, ReportKindArg,
+};
 use crate::config::{CliOverrides, LanguageSetting};
 
 /// scandyctl: console and headless CLI for Scandy installations.
@@ -201,6 +204,14 @@ pub enum Command {
         #[arg(long, value_name = "ADDR", conflicts_with = "once")]
         metrics_listen: Option<String>,
     },
+    /// Run the automatic items of the daily, weekly or monthly maintenance checklist
+    /// (exit 0 ok, 1 warning, 2 failed, 3 could not check).
+    Check(CheckArgs),
+    /// Show the maintenance log (`log verify` checks its hash chain).
+    Log(LogArgs),
+    /// Write the weekly or monthly maintenance report (Markdown or HTML): exit 0 written,
+    /// 6 written but MongoDB unreachable (its section says so), 2 bad --month/--week/--out.
+    Report(ReportArgs),
     /// Runs one job for the console in the background (started by the console, which hands
     /// over its configuration on stdin).
     #[command(name = "job-worker", hide = true)]

@@ -5,7 +5,9 @@
 
 pub mod alerts;
 pub mod backup;
+pub mod checks;
 pub mod cli;
+pub mod cli_maintenance;
 pub mod commands;
 pub mod config;
 pub mod datagen;

@@ -9,8 +9,20 @@ use std::path::{Path, PathBuf};
 
 use color_eyre::eyre::{Result, WrapErr};
 
+/// A state directory chosen by this process (the demo keeps its state in its sandbox).
+static CHOSEN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes [`state_dir`] return `dir` for the rest of this process (first call wins); job
+/// workers started from here inherit it.
+pub fn use_state_dir(dir: PathBuf) {
+    let _ = CHOSEN.set(dir);
+}
+
 /// The state directory for this user (not created).
 pub fn state_dir() -> PathBuf {
+    if let Some(dir) = CHOSEN.get() {
+        return dir.clone();
+    }
     if let Some(dir) = std::env::var_os("SCANDYCTL_STATE_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }

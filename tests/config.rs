@@ -684,7 +684,7 @@ fn unknown_keys_and_sections_suggest_the_closest() {
 
     let (_, text) = config_error("[database]\nname = \"x\"\n");
     assert!(
-        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, restore, logs, system, web, ui, metrics, alerts, notify, recovery, schedule)"),
+        text.ends_with("unknown section \"database\" at line 1 (valid sections: scandy, mongo, backup, restore, logs, system, web, ui, metrics, alerts, checklists, notify, recovery, schedule)"),
         "{text}"
     );
 }

@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_scandyctl");
 
 const PASSWORD: &str = "s3cretPw-9";
 
-const ALL_DEFAULTS: [&str; 11] = [
+const ALL_DEFAULTS: [&str; 12] = [
     "disk",
     "memory",
     "cpu",
@@ -26,6 +26,7 @@ const ALL_DEFAULTS: [&str; 11] = [
     "error_rate",
     "backup-failed",
     "backup-missed",
+    "checklist-overdue",
 ];
 
 /// A loopback port nothing listens on.
@@ -61,6 +62,7 @@ fn command(root: &Path, args: &[&str]) -> Command {
         .env_remove("SCANDYCTL_CONFIG")
         .env_remove("MONGODB_URI")
         .env_remove("MONGODB_DB")
+        .env("SCANDYCTL_STATE_DIR", root.join("state"))
         .current_dir(root);
     cmd
 }
@@ -117,7 +119,7 @@ fn once_json_reports_health_mongo_and_backup_alerts_with_exit_3() {
         .unwrap();
     assert_eq!(mongo["priority"], "critical");
     assert!(mongo["summary"].as_str().unwrap().contains("refused"));
-    assert_eq!(json["rules"], 11);
+    assert_eq!(json["rules"], 12);
     assert!(!stdout.contains(PASSWORD), "the password leaked: {stdout}");
     assert!(!text(&out.stderr).contains(PASSWORD));
 }

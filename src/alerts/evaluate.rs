@@ -208,6 +208,10 @@ fn observations(
             Some(which) => condition(true, which),
             None => condition(false, ""),
         }),
+        Metric::ChecklistOverdue => single(match &signals.checklists_overdue {
+            Some(which) => condition(true, which),
+            None => condition(false, ""),
+        }),
         // `None` here means "no failed verification", so it clears.
         Metric::VerifyFailed => single(match &signals.verify_failed {
             Some(set) => condition(true, set),
@@ -359,6 +363,13 @@ fn describe(
              running (`systemctl status`); `scandyctl schedule run --once` catches up."
                 .to_string(),
         ),
+        Metric::ChecklistOverdue => (
+            format!("Checklist overdue: {}", overdue_names(detail)),
+            format!("A maintenance checklist is overdue: {detail}"),
+            "Walk it on the console's Checklists tab (key 6), or run `scandyctl check daily` \
+             (weekly, monthly) and confirm the manual items on the tab."
+                .to_string(),
+        ),
         Metric::VerifyFailed => (
             format!("Verification of backup {detail} failed"),
             format!("The newest verified backup set, {detail}, failed its verification"),
@@ -382,6 +393,15 @@ fn describe(
         since,
         value: number.filter(|v| v.is_finite()),
     }
+}
+
+/// The checklist names of an overdue text ("daily since …, weekly since …" → "daily, weekly").
+fn overdue_names(detail: &str) -> String {
+    detail
+        .split(", ")
+        .map(|part| part.split(" since ").next().unwrap_or(part))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "warning above 85 %, critical above 95 %, held 120 s" or "critical, held 60 s".
@@ -472,5 +492,33 @@ mod tests {
             alert.summary
         );
         assert!(alert.summary.contains("scandyctl prune"));
+    }
+
+    #[test]
+    fn an_overdue_checklist_fires_naming_it_and_clears_when_done() {
+        let mut engine = only("checklist-overdue");
+        let overdue = Signals {
+            checklists_overdue: Some(
+                "daily since 2027-01-14 08:00 UTC, monthly since 2027-01-02 08:00 UTC".into(),
+            ),
+            ..Signals::default()
+        };
+        let fired = engine.evaluate(&overdue, at(0));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].title, "Checklist overdue: daily, monthly");
+        assert_eq!(fired[0].priority, Priority::Warning);
+        assert!(
+            fired[0]
+                .summary
+                .contains("daily since 2027-01-14 08:00 UTC"),
+            "{}",
+            fired[0].summary
+        );
+        assert!(
+            fired[0].summary.contains("Checklists tab (key 6)"),
+            "{}",
+            fired[0].summary
+        );
+        assert!(engine.evaluate(&Signals::default(), at(60)).is_empty());
     }
 }

@@ -40,11 +40,13 @@ pub enum Metric {
     BackupFailed,
     /// A scheduled backup is more than an hour overdue and has not run.
     BackupMissed,
+    /// A maintenance checklist (daily, weekly, monthly) is overdue.
+    ChecklistOverdue,
 }
 
 impl Metric {
     /// Every metric, in documentation order.
-    pub const ALL: [Metric; 11] = [
+    pub const ALL: [Metric; 12] = [
         Metric::DiskUsedPercent,
         Metric::MemoryUsedPercent,
         Metric::CpuPercent,
@@ -56,6 +58,7 @@ impl Metric {
         Metric::ErrorRatePerMinute,
         Metric::BackupFailed,
         Metric::BackupMissed,
+        Metric::ChecklistOverdue,
     ];
 
     /// The name used in `metric = "..."`.
@@ -72,6 +75,7 @@ impl Metric {
             Metric::ErrorRatePerMinute => "error_rate_per_minute",
             Metric::BackupFailed => "backup_failed",
             Metric::BackupMissed => "backup_missed",
+            Metric::ChecklistOverdue => "checklist_overdue",
         }
     }
 
@@ -90,6 +94,7 @@ impl Metric {
                 | Metric::VerifyFailed
                 | Metric::BackupFailed
                 | Metric::BackupMissed
+                | Metric::ChecklistOverdue
         )
     }
 }
@@ -162,6 +167,7 @@ pub fn default_rules() -> Vec<AlertRule> {
         AlertRule::numeric("error_rate", ErrorRatePerMinute, Some(10.0), None).lasting(300, 2.0),
         AlertRule::boolean("backup-failed", BackupFailed, Priority::Critical, 0),
         AlertRule::boolean("backup-missed", BackupMissed, Priority::Warning, 0),
+        AlertRule::boolean("checklist-overdue", ChecklistOverdue, Priority::Warning, 0),
     ]
 }
 

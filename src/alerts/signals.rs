@@ -27,6 +27,9 @@ pub struct Signals {
     pub schedule_failed: Option<String>,
     /// The overdue scheduled runs ("daily since 2026-11-26 02:00 UTC"); `None`: none.
     pub schedule_missed: Option<String>,
+    /// The overdue maintenance checklists ("daily since 2026-11-26 08:00 UTC"); `None`:
+    /// none (or the checklists' state was not read).
+    pub checklists_overdue: Option<String>,
 }
 
 /// What a MongoDB probe found (details must already be free of secrets).
@@ -38,4 +41,61 @@ pub enum MongoSignal {
     Unreachable(String),
     /// The server answered but refused the credentials; the redacted reason.
     AuthFailed(String),
+}
+
+/// The checklists overdue at `now`, as "daily since 2026-11-25 20:00 UTC, weekly since …"
+/// (`None`: none; a checklist never done is due, not overdue).
+pub fn overdue_checklists(
+    state: &crate::checks::state::ChecklistsState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    use crate::checks::state::{Due, due_state};
+    let overdue: Vec<String> = crate::checks::Cadence::ALL
+        .into_iter()
+        .filter_map(|cadence| match due_state(state, cadence, now) {
+            Due::Overdue { since } => Some(format!(
+                "{} since {}",
+                cadence.as_str(),
+                since.format("%Y-%m-%d %H:%M UTC")
+            )),
+            _ => None,
+        })
+        .collect();
+    (!overdue.is_empty()).then(|| overdue.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Cadence;
+    use crate::checks::state::ChecklistsState;
+
+    #[test]
+    fn only_checklists_past_their_grace_are_overdue() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-11-26T09:30:00Z".parse().unwrap();
+        let mut state = ChecklistsState::default();
+        assert_eq!(
+            overdue_checklists(&state, now),
+            None,
+            "never done is due, not overdue"
+        );
+        state
+            .completed
+            .insert(Cadence::Daily, now - chrono::Duration::hours(30));
+        assert_eq!(
+            overdue_checklists(&state, now),
+            None,
+            "due, within its grace"
+        );
+        state
+            .completed
+            .insert(Cadence::Daily, now - chrono::Duration::hours(40));
+        state
+            .completed
+            .insert(Cadence::Weekly, now - chrono::Duration::days(10));
+        assert_eq!(
+            overdue_checklists(&state, now).as_deref(),
+            Some("daily since 2026-11-25 17:30 UTC, weekly since 2026-11-23 09:30 UTC")
+        );
+    }
 }

@@ -11,6 +11,7 @@ use crate::backup::manifest::BackupKind;
 use crate::backup::verify::{VerifyLevel, VerifyReport, verify_set_with};
 use crate::cli::{BackupTypeArg, GlobalArgs};
 use crate::config::{Config, LoadContext, load};
+use crate::maintenance_log::{MaintenanceEntry, Outcome};
 
 /// Loads the configuration for a headless command.
 pub fn load_config(global: &GlobalArgs) -> Result<Config> {
@@ -58,6 +59,15 @@ pub async fn run_backup(
     };
     let outcome = create_backup(&config, &request, stderr_progress(), cancel_on_signal()).await;
     clear_progress();
+    super::log_cmd::record_cli(
+        backup_entry(kind, request.parent.as_deref()),
+        &outcome,
+        |o| {
+            let mut evidence = vec![format!("set {}", o.id)];
+            evidence.extend(o.notes.iter().map(|n| format!("note: {n}")));
+            evidence
+        },
+    );
     let outcome = outcome?;
     for note in &outcome.notes {
         eprintln!("note: {note}");
@@ -77,6 +87,26 @@ pub async fn run_backup(
         println!("{}", outcome.id);
     }
     Ok(crate::exit::OK)
+}
+
+/// The maintenance log entry of a CLI backup (its outcome added when it ends).
+fn backup_entry(kind: BackupTypeArg, parent: Option<&str>) -> MaintenanceEntry {
+    let kind = match kind {
+        BackupTypeArg::Full => "full",
+        BackupTypeArg::Incremental => "incremental",
+        BackupTypeArg::Auto => "auto",
+    };
+    MaintenanceEntry::now("backup", &format!("{kind} backup"), "")
+        .param("type", kind)
+        .param_opt("parent", parent)
+}
+
+/// The maintenance log entry of verifying set `id`.
+fn verify_entry(id: &str, level: VerifyLevel) -> MaintenanceEntry {
+    let level = crate::maintenance_log::job_entry::level_name(level);
+    MaintenanceEntry::now("verify", &format!("{level} verify of {id}"), "")
+        .param("set", id)
+        .param("level", level)
 }
 
 /// `scandyctl verify [ID | --all] [--deep]`: exit 0 only when every check passed. Ctrl-C
@@ -157,7 +187,21 @@ pub async fn run_verify(
         })
         .await;
         clear_progress();
-        let report = report??;
+        let report = report
+            .map_err(color_eyre::eyre::Report::from)
+            .and_then(|r| r);
+        let entry = match &report {
+            Ok(r) if !r.ok => verify_entry(&id, level).outcome(Outcome::Failed),
+            _ => verify_entry(&id, level),
+        };
+        super::log_cmd::record_cli(entry, &report, |r| {
+            if r.ok {
+                vec!["0 findings".to_string()]
+            } else {
+                crate::maintenance_log::job_entry::findings_evidence(&r.findings)
+            }
+        });
+        let report = report?;
         if !json {
             print_report(&report);
         }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::backup_cmd::load_config;
 use crate::cli::GlobalArgs;
+use crate::maintenance_log::MaintenanceEntry;
 use crate::mongo::indexes::{
     FindingKind, IndexFinding, IndexInfo, Severity, all_indexes, collection_indexes,
     create_missing_indexes, findings_for,
@@ -315,7 +316,21 @@ pub async fn run_indexes(
     let client = connect_db(&config).await?;
     let db = client.database(&config.mongo.database);
     let created = if create_missing {
-        let mut created = create_missing_indexes(&db).await?;
+        let result = create_missing_indexes(&db).await;
+        let entry =
+            MaintenanceEntry::now("index-creation", "create the missing Scandy indexes", "")
+                .param("database", db.name());
+        super::log_cmd::record_cli(entry, &result, |created| {
+            if created.is_empty() {
+                vec!["no expected index was missing".to_string()]
+            } else {
+                created
+                    .iter()
+                    .map(|name| format!("created {name}"))
+                    .collect()
+            }
+        });
+        let mut created = result?;
         if let Some(only) = &collection {
             created.retain(|c| c.split_once('.').map(|(coll, _)| coll) == Some(only.as_str()));
         }

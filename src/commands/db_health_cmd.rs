@@ -114,7 +114,19 @@ async fn run_fix(
     if !yes {
         confirm(check.id, json)?;
     }
-    let outcome = apply_fix(db, check.id, now).await?;
+    let outcome = apply_fix(db, check.id, now).await;
+    let entry = crate::maintenance_log::MaintenanceEntry::now(
+        "health-fix",
+        &format!("health fix {}", check.id),
+        "",
+    )
+    .param("database", db.name())
+    .param("check", check.id)
+    .param("findings", check.count.to_string());
+    super::log_cmd::record_cli(entry, &outcome, |o| {
+        vec![format!("{}: {} document(s) modified", o.check, o.modified)]
+    });
+    let outcome = outcome?;
     if json {
         println!("{}", crate::sanitize::to_json_pretty(&outcome)?);
     } else {

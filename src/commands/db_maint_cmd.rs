@@ -8,6 +8,7 @@ use super::UsageError;
 use super::backup_cmd::load_config;
 use super::db_cmd::{connect_db, print_table};
 use crate::cli::GlobalArgs;
+use crate::maintenance_log::{MaintenanceEntry, Outcome};
 use crate::mongo::indexes::regular_collections;
 use crate::mongo::maintenance::{
     COMPACT_WARNING, REINDEX_WARNING, ValidateReport, compact_collection, reindex_allowed,
@@ -71,6 +72,7 @@ pub async fn run_validate(
         .iter()
         .filter(|e| e.result.value().is_some_and(|r| !r.valid))
         .count();
+    super::log_cmd::record_entry(&validate_log_entry(db.name(), full, &entries, invalid));
     if json {
         let out = ValidateOutput {
             database: db.name(),
@@ -82,6 +84,47 @@ pub async fn run_validate(
         print_validate(db.name(), &entries);
     }
     Ok(validate_exit_code(&entries, invalid))
+}
+
+/// The maintenance log entry of a finished `db validate`.
+fn validate_log_entry(
+    database: &str,
+    full: bool,
+    entries: &[ValidateEntry],
+    invalid: usize,
+) -> MaintenanceEntry {
+    let unavailable: Vec<&ValidateEntry> = entries
+        .iter()
+        .filter(|e| e.result.value().is_none())
+        .collect();
+    let outcome = match validate_exit_code(entries, invalid) {
+        crate::exit::OK if unavailable.is_empty() => Outcome::Ok,
+        crate::exit::OK => Outcome::Warning,
+        _ => Outcome::Failed,
+    };
+    let what = match entries {
+        [one] => one.collection.clone(),
+        _ => "every collection".to_string(),
+    };
+    MaintenanceEntry::now("validate", &format!("validate {what}"), "")
+        .param("database", database)
+        .param_opt("full", full.then_some("true"))
+        .param("via", "cli")
+        .outcome(outcome)
+        .evidence([format!(
+            "{} collection(s) validated, {invalid} invalid, {} not validated",
+            entries.len() - unavailable.len(),
+            unavailable.len()
+        )])
+        .evidence(entries.iter().filter_map(|e| match &e.result {
+            Availability::Available { value } if !value.valid => Some(format!(
+                "{}: INVALID ({})",
+                e.collection,
+                value.errors.join("; ")
+            )),
+            Availability::Unavailable { reason } => Some(format!("{}: {reason}", e.collection)),
+            Availability::Available { .. } => None,
+        }))
 }
 
 /// 3 when any collection is invalid, 1 when none could be validated, else 0.
@@ -167,6 +210,9 @@ pub async fn run_compact(
     ensure_collection(&db, &collection).await?;
     let target = target_name(&db, &collection);
     let step = Rewrite {
+        entry: MaintenanceEntry::now("compact", &format!("compact {collection}"), "")
+            .param("database", db.name())
+            .param("collection", &collection),
         command: "compact",
         cli: "db compact",
         target: target.clone(),
@@ -202,6 +248,9 @@ pub async fn run_reindex(
     ensure_collection(&db, &collection).await?;
     let target = target_name(&db, &collection);
     let step = Rewrite {
+        entry: MaintenanceEntry::now("reindex", &format!("reIndex {collection}"), "")
+            .param("database", db.name())
+            .param("collection", &collection),
         command: "reIndex",
         cli: "db reindex",
         target: target.clone(),
@@ -223,6 +272,8 @@ pub async fn run_reindex(
 /// What `compact` and `reindex` share: a warning, a typed `yes`, one server command and
 /// its report (JSON, or one line), or a clear "not supported / not permitted" error.
 struct Rewrite {
+    /// What the maintenance log records (its outcome added when the command ends).
+    entry: MaintenanceEntry,
     /// The server command, as the messages name it.
     command: &'static str,
     /// The CLI command, for the "needs confirmation" error.
@@ -250,7 +301,11 @@ impl Rewrite {
         if !self.yes {
             super::confirm_yes(self.cli, &self.prompt, self.json, self.unchanged)?;
         }
-        work.await
+        let result = work.await;
+        if result.is_err() {
+            super::log_cmd::record_cli(self.entry.clone(), &result, |_| Vec::new());
+        }
+        result
     }
 
     /// Prints the outcome; exit 0, or an error when the server refused.
@@ -264,13 +319,20 @@ impl Rewrite {
         }
         match outcome {
             Availability::Available { value } => {
+                let line = line(&value);
+                super::log_cmd::record_cli(self.entry.clone(), &Ok(()), |()| vec![line.clone()]);
                 if !self.json {
-                    println!("{}", line(&value));
+                    println!("{line}");
                 }
                 Ok(crate::exit::OK)
             }
             Availability::Unavailable { reason } => {
-                bail!(unavailable_message(self.command, &reason))
+                let failure: Result<i32> = Err(color_eyre::eyre::eyre!(unavailable_message(
+                    self.command,
+                    &reason
+                )));
+                super::log_cmd::record_cli(self.entry.clone(), &failure, |_| Vec::new());
+                failure
             }
         }
     }

@@ -21,6 +21,9 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<i32> {
     };
     let mut progress = |step: &str| eprintln!("demo: {step}");
     let demo = prepare(&options, &mut progress).await?;
+    // The sandbox's checklists, maintenance log, jobs and wizards stay in the sandbox: the
+    // demo never marks a real install's checklist done or writes into its log.
+    crate::state::use_state_dir(demo.root.join(".scandyctl-state"));
     let mut config = demo.config.clone();
     if let Some(lang) = global.overrides().language {
         config.ui.language = lang;

@@ -6,6 +6,7 @@ use super::backup_cmd::load_config;
 use crate::backup::chain::flatten::flatten_set;
 use crate::backup::crypt::{load_identities, parse_recipients};
 use crate::cli::GlobalArgs;
+use crate::maintenance_log::{MaintenanceEntry, Outcome};
 
 /// Writes the synthetic full and prints its id; exit 0 only when it verified.
 pub async fn run_flatten(global: &GlobalArgs, id: &str, json: bool) -> Result<i32> {
@@ -20,11 +21,24 @@ pub async fn run_flatten(global: &GlobalArgs, id: &str, json: bool) -> Result<i3
         Some(path) => load_identities(&config.resolve(path))?,
         None => Vec::new(),
     };
-    let id = id.to_string();
+    let source = id.to_string();
     let flat =
-        tokio::task::spawn_blocking(move || flatten_set(&dir, &id, &recipients, &identities))
+        tokio::task::spawn_blocking(move || flatten_set(&dir, &source, &recipients, &identities))
             .await
-            .wrap_err("the flatten task failed")??;
+            .wrap_err("the flatten task failed")
+            .and_then(|flat| flat);
+    let entry = MaintenanceEntry::now("flatten", &format!("flatten of {id}"), "").param("set", id);
+    let entry = match &flat {
+        Ok(flat) if !flat.verify.ok => entry.outcome(Outcome::Failed),
+        _ => entry,
+    };
+    super::log_cmd::record_cli(entry, &flat, |flat| {
+        vec![
+            format!("new set {}", flat.id),
+            format!("verify {}", if flat.verify.ok { "ok" } else { "FAILED" }),
+        ]
+    });
+    let flat = flat?;
     if json {
         println!(
             "{}",

@@ -20,6 +20,7 @@ use crate::backup::portable::{export_set_with, import_set};
 use crate::backup::restore::RecoverySummary;
 use crate::backup::snapshot::SetDetail;
 use crate::cli::GlobalArgs;
+use crate::maintenance_log::{MaintenanceEntry, Outcome};
 use crate::sanitize::escape_controls;
 use crate::system::disk::{disk_space, human_bytes};
 
@@ -251,6 +252,12 @@ pub fn run_export(global: &GlobalArgs, id: &str, out: &Path) -> Result<i32> {
         &cancel_on_signal(),
     );
     clear_progress();
+    let entry = MaintenanceEntry::now("export", &format!("export of {id}"), "")
+        .param("set", id)
+        .param("out", out.display().to_string());
+    super::log_cmd::record_cli(entry, &written, |(path, size)| {
+        vec![format!("wrote {} ({})", path.display(), human_bytes(*size))]
+    });
     let (path, size) = written?;
     println!("{} ({})", path.display(), human_bytes(size));
     Ok(crate::exit::OK)
@@ -259,7 +266,11 @@ pub fn run_export(global: &GlobalArgs, id: &str, out: &Path) -> Result<i32> {
 /// `scandyctl import FILE`.
 pub fn run_import(global: &GlobalArgs, file: &Path) -> Result<i32> {
     let config = load_config(global)?;
-    let outcome = match import_set(&config.resolve(&config.backup.dir), file) {
+    let imported = import_set(&config.resolve(&config.backup.dir), file);
+    let entry = MaintenanceEntry::now("import", &format!("import of {}", file.display()), "")
+        .param("file", file.display().to_string());
+    super::log_cmd::record_cli(entry, &imported, |o| vec![format!("set {}", o.id)]);
+    let outcome = match imported {
         Ok(outcome) => outcome,
         Err(err) => {
             let legacy = match crate::backup::legacy::scan::entries_at(file) {
@@ -299,7 +310,22 @@ pub async fn run_import_legacy(
         ),
     };
     let backup = legacy_cmd::single(backups, arg)?;
-    let outcome = legacy_cmd::convert(&config, backup, keep_types).await?;
+    let converted = legacy_cmd::convert(&config, backup, keep_types).await;
+    let entry = MaintenanceEntry::now("import", &format!("import of legacy backup {arg}"), "")
+        .param("legacy", arg)
+        .param_opt("keep_types", keep_types.then_some("true"));
+    let entry = match &converted {
+        Ok(o) if o.set_report.as_ref().is_some_and(|r| !r.ok) => entry.outcome(Outcome::Failed),
+        _ => entry,
+    };
+    super::log_cmd::record_cli(entry, &converted, |o| {
+        vec![format!(
+            "set {}{}",
+            o.id,
+            if o.reused { " (reused)" } else { "" }
+        )]
+    });
+    let outcome = converted?;
     if json {
         println!(
             "{}",

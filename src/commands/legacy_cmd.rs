@@ -217,12 +217,41 @@ pub async fn run_verify(
         })
         .await?;
         write_record(&state, &report)?;
+        super::log_cmd::record_entry(&legacy_verify_entry(&report));
         if !json {
             print_report(&report);
         }
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// The maintenance log entry of one legacy verify.
+fn legacy_verify_entry(report: &LegacyVerifyReport) -> crate::maintenance_log::MaintenanceEntry {
+    use crate::maintenance_log::{MaintenanceEntry, Outcome};
+    let level = crate::maintenance_log::job_entry::level_name(report.level);
+    let entry = MaintenanceEntry::now(
+        "verify",
+        &format!("{level} verify of legacy backup {}", report.id),
+        "",
+    )
+    .param("set", &report.id)
+    .param("level", level)
+    .param("legacy", report.format.as_str())
+    .param("via", "cli")
+    .evidence([format!("{} finding(s)", report.findings.len())])
+    .evidence(
+        report
+            .findings
+            .iter()
+            .take(10)
+            .map(|f| format!("[{}] {}: {}", f.code, f.subject, f.message)),
+    );
+    if report.ok {
+        entry
+    } else {
+        entry.outcome(Outcome::Failed)
+    }
 }
 
 /// Prints one legacy verify result.

@@ -1,6 +1,7 @@
 //! Subcommand implementations: each turns parsed flags into engine calls and output.
 
 pub mod backup_cmd;
+pub mod check_cmd;
 pub mod config_cmd;
 pub mod console;
 pub mod db_cmd;
@@ -12,6 +13,7 @@ pub mod flatten_cmd;
 pub mod inventory_cmd;
 pub mod job_worker_cmd;
 pub mod legacy_cmd;
+pub mod log_cmd;
 pub mod logs_cmd;
 pub mod notify_cmd;
 pub mod oplog_cmd;
@@ -19,6 +21,7 @@ pub mod progress_line;
 pub mod prune_cmd;
 pub mod recover_cmd;
 pub mod recovery;
+pub mod report_cmd;
 pub mod restore_cmd;
 pub mod schedule_cmd;
 pub mod watch_cmd;
@@ -111,6 +114,9 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             json,
             metrics_listen,
         } => watch_cmd::run(&cli.global, once, json, metrics_listen).await,
+        Command::Check(args) => check_cmd::run(&cli.global, &args).await,
+        Command::Log(args) => log_cmd::run(&cli.global, &args),
+        Command::Report(args) => report_cmd::run(&cli.global, &args).await,
         Command::JobWorker { job } => job_worker_cmd::run(&job).await,
         Command::Schedule(args) => schedule_cmd::run(&cli.global, args.command).await,
         Command::Db(args) => {

@@ -62,7 +62,32 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> Result<i32> {
     if !args.yes && !plan.remove.is_empty() {
         confirm(plan.remove.len(), args.json)?;
     }
-    let outcome = apply_prune(&dir, &plan)?;
+    let outcome = apply_prune(&dir, &plan);
+    let entry = crate::maintenance_log::MaintenanceEntry::now(
+        "prune",
+        &format!("prune of {} backup set(s)", plan.remove.len()),
+        "",
+    )
+    .param(
+        "policy",
+        format!(
+            "daily={} weekly={} monthly={} pre_restore_days={}",
+            policy.keep_daily,
+            policy.keep_weekly,
+            policy.keep_monthly,
+            policy.keep_pre_restore_days
+        ),
+    );
+    super::log_cmd::record_cli(entry, &outcome, |o| {
+        let mut evidence = vec![format!(
+            "removed {} set(s), freed {}",
+            o.removed.len(),
+            human_bytes(o.bytes_freed)
+        )];
+        evidence.extend(o.removed.iter().map(|id| format!("removed {id}")));
+        evidence
+    });
+    let outcome = outcome?;
     for note in &outcome.notes {
         eprintln!("note: {}", escape_controls(note));
     }

@@ -24,13 +24,54 @@ use crate::backup::restore::{
     plan_restore, recover_interrupted_restores, run_restore_with,
 };
 use crate::cli::{GlobalArgs, OnlyArg, RestoreArgs};
+use crate::maintenance_log::MaintenanceEntry;
+use crate::maintenance_log::job_entry::restore_evidence;
 use crate::sanitize::escape_controls;
 
 /// How often `--log` gets a progress line.
 const LOG_PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
-/// Plans, confirms and runs a restore (or acknowledges a journal with `--ack`).
+/// Plans, confirms and runs a restore (or acknowledges a journal with `--ack`); a restore
+/// that fails before it runs (unknown set, refused plan) is recorded in the maintenance log
+/// as `failed` too (usage errors are not).
 pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
+    let result = run_unlogged(global, args).await;
+    if args.ack.is_none()
+        && !args.dry_run
+        && let Err(err) = &result
+        && !err.is::<Declined>()
+    {
+        super::log_cmd::record_cli(args_entry(args), &result, |_| Vec::new());
+    }
+    result
+}
+
+/// The maintenance log entry of a restore that failed before it ran.
+fn args_entry(args: &RestoreArgs) -> MaintenanceEntry {
+    let what = args
+        .id
+        .clone()
+        .or_else(|| args.at.clone())
+        .unwrap_or_default();
+    MaintenanceEntry::now("restore", &format!("restore of {what}"), "")
+        .param_opt("set", args.id.clone())
+        .param_opt("at", args.at.clone())
+        .param_opt(
+            "only",
+            args.only.map(|only| match only {
+                OnlyArg::Db => "db",
+                OnlyArg::Files => "files",
+            }),
+        )
+        .param_opt(
+            "collections",
+            args.collections.as_ref().map(|c| c.join(",")),
+        )
+        .param_opt("to_db", args.to_db.clone())
+        .param_opt("missing_only", args.missing_only.then_some("true"))
+}
+
+async fn run_unlogged(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     let config = load_config(global)?;
     if let Some(journal) = &args.ack {
         return run_ack(journal, args.force, args.json);
@@ -147,6 +188,12 @@ pub async fn run(global: &GlobalArgs, args: &RestoreArgs) -> Result<i32> {
     )
     .await;
     output.clear_progress();
+    let entry = crate::maintenance_log::job_entry::with_restore_request(
+        MaintenanceEntry::now("restore", &format!("restore of {}", plan.id), ""),
+        &request,
+    )
+    .param_opt("database", plan.database.as_ref().map(|d| d.target.clone()));
+    super::log_cmd::record_cli(entry, &result, restore_evidence);
     match result {
         Ok(outcome) => {
             report(&output, &outcome, args.json)?;
@@ -500,10 +547,24 @@ fn confirm(database: &str, json: bool) -> Result<()> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     if line.trim() != database {
-        bail!("confirmation did not match {database}; nothing was changed");
+        bail!(Declined(format!(
+            "confirmation did not match {database}; nothing was changed"
+        )));
     }
     Ok(())
 }
+
+/// The typed confirmation did not match: nothing was attempted, nothing is logged.
+#[derive(Debug)]
+struct Declined(String);
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Declined {}
 
 /// `2026-12-01 14:05[:30]` in local time, or RFC 3339.
 fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {

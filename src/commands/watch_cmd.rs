@@ -22,6 +22,7 @@ use crate::logs::watch::{LogEvent, WatchSizes, watch_logs};
 use crate::notify::{ActiveIncident, ChannelError, Escalator, NotifyConfig, load_notify, send};
 use crate::sanitize::escape_controls;
 use crate::system::http_probe::HealthProbe;
+use crate::system::sample_log::{HistoryPoint, POINT_INTERVAL, append_point};
 
 /// Exit code of `watch --once` when any alert is active (like a check that found problems).
 const ALERTS_ACTIVE: i32 = crate::exit::VERIFY_FAILED;
@@ -189,6 +190,9 @@ async fn run_once(
     exports.schedule_signals(&mut signals, now);
     let alerts = engine.evaluate(&signals, now);
     exports.publish(&config, &signals, &alerts, now);
+    HistoryRecorder::default()
+        .record(&signals, &sources, now)
+        .await;
     if json {
         let report = OnceReport {
             checked_at: now,
@@ -293,6 +297,11 @@ async fn watch(
     let errors = ErrorRate::start(&config);
     let mut previous: Vec<ActiveAlert> = Vec::new();
     let mut last_health_state: Option<String> = None;
+    // The first sample's CPU reading has no baseline: history starts with the second.
+    let mut history = HistoryRecorder {
+        skip_first: true,
+        ..HistoryRecorder::default()
+    };
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -315,6 +324,9 @@ async fn watch(
         signals.errors_per_minute = errors.as_ref().map(|e| e.per_minute(Utc::now()));
         let now = Utc::now();
         exports.schedule_signals(&mut signals, now);
+        if history.due() {
+            history.record(&signals, &sources, now).await;
+        }
         let active = engine.evaluate(&signals, now);
         exports.publish(&config, &signals, &active, now);
         log_changes(&previous, &active);
@@ -497,5 +509,76 @@ impl ErrorRate {
 impl Drop for ErrorRate {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Appends a point to the long-term history at most every [`POINT_INTERVAL`]; a failed
+/// write is logged (once until writing works again) and never stops the watcher.
+#[derive(Default)]
+struct HistoryRecorder {
+    /// When the last point was taken.
+    last: Option<std::time::Instant>,
+    /// Whether the last write failed (so the failure is logged once).
+    failing: bool,
+    /// Leave out the next sample (its CPU reading has no baseline yet).
+    skip_first: bool,
+}
+
+impl HistoryRecorder {
+    /// Whether a point is due.
+    fn due(&self) -> bool {
+        self.last.is_none_or(|t| t.elapsed() >= POINT_INTERVAL)
+    }
+
+    /// Builds a point from this evaluation's samples (no extra request) and appends it.
+    async fn record(
+        &mut self,
+        signals: &crate::alerts::Signals,
+        sources: &SignalSources,
+        at: DateTime<Utc>,
+    ) {
+        if std::mem::take(&mut self.skip_first) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let (Some(cpu), Some(memory)) = (signals.cpu_percent, signals.memory_used_percent) else {
+            return;
+        };
+        let health = sources.last_health.as_ref();
+        let point = HistoryPoint {
+            at,
+            cpu_percent: cpu as f32,
+            memory_used_percent: memory as f32,
+            load1: Some(sysinfo::System::load_average().one as f32),
+            health_ok: health.map(|p| p.healthy),
+            health_ms: health
+                .filter(|p| p.via == crate::system::http_probe::ProbeVia::Request)
+                .and_then(|p| u64::try_from(p.latency.as_millis()).ok()),
+            mongo_ok: signals
+                .mongo
+                .as_ref()
+                .map(|m| *m == crate::alerts::MongoSignal::Ok),
+            mongo_ms: sources.last_mongo_ms,
+            db_data_bytes: None,
+            disk_used_percent: signals
+                .disks
+                .iter()
+                .map(|(_, used)| *used as f32)
+                .reduce(f32::max),
+        };
+        let state_dir = crate::state::state_dir();
+        let written = tokio::task::spawn_blocking(move || append_point(&state_dir, &point))
+            .await
+            .unwrap_or_else(|err| Err(color_eyre::eyre::eyre!("the writer failed: {err}")));
+        match written {
+            Ok(()) if std::mem::take(&mut self.failing) => log("history: writing points again"),
+            Err(err) if !self.failing => {
+                self.failing = true;
+                log(&format!(
+                    "warning: history: {err:#} (watch goes on without it)"
+                ));
+            }
+            _ => {}
+        }
     }
 }

@@ -37,6 +37,8 @@ pub(super) struct SignalSources {
     /// The newest web check (port or `/health`).
     pub last_health: Option<HealthProbe>,
     mongo: Option<mongodb::Client>,
+    /// Round trip of the newest MongoDB ping in milliseconds (`None`: it failed).
+    pub last_mongo_ms: Option<u64>,
     backups: Option<BackupState>,
 }
 
@@ -59,6 +61,7 @@ impl SignalSources {
             }),
             last_health: None,
             mongo: None,
+            last_mongo_ms: None,
             backups: None,
             config,
         }
@@ -87,9 +90,11 @@ impl SignalSources {
         let client = self.mongo.take();
         let mongo = probe_mongo(uri, client);
         let backups = self.scan_backups();
-        let (system, health, (mongo, client), backups) =
-            tokio::join!(system, health, mongo, backups);
+        let checklists = checklists_overdue();
+        let (system, health, (mongo, client, mongo_ms), backups, checklists) =
+            tokio::join!(system, health, mongo, backups, checklists);
         self.mongo = client;
+        self.last_mongo_ms = mongo_ms;
         let health = health.map(|(web, probe)| {
             self.web = Some(web);
             let signal = if probe.healthy {
@@ -112,6 +117,13 @@ impl SignalSources {
                 signal: "health",
                 reason: "web.health_url is empty".into(),
             });
+        }
+        match checklists {
+            Ok(overdue) => signals.checklists_overdue = overdue,
+            Err(reason) => unavailable.push(Unavailable {
+                signal: "checklist_overdue",
+                reason,
+            }),
         }
         if let Some(problem) = &backups.problem {
             unavailable.push(Unavailable {
@@ -191,22 +203,39 @@ impl SignalSources {
     }
 }
 
+/// The overdue checklists in the state directory's `checklists.json` (read on a blocking
+/// thread; an absent file means nothing is overdue).
+async fn checklists_overdue() -> Result<Option<String>, String> {
+    let read = tokio::task::spawn_blocking(|| {
+        crate::checks::state::load_state(&crate::state::state_dir())
+            .map(|state| crate::alerts::signals::overdue_checklists(&state, Utc::now()))
+            .map_err(|err| format!("{err:#}"))
+    });
+    read.await
+        .unwrap_or_else(|err| Err(format!("reading the checklists failed: {err}")))
+}
+
 /// Pings MongoDB with the kept client (or a new one); the client is kept only while it works.
+/// Also returns the ping's round trip in milliseconds.
 async fn probe_mongo(
     uri: String,
     client: Option<mongodb::Client>,
-) -> (MongoSignal, Option<mongodb::Client>) {
+) -> (MongoSignal, Option<mongodb::Client>, Option<u64>) {
     let timeouts = ProbeTimeouts::default();
     let client = match client {
         Some(client) => client,
         None => match probe::connect(&uri, timeouts).await {
             Ok(client) => client,
-            Err(failure) => return (mongo_failure(failure), None),
+            Err(failure) => return (mongo_failure(failure), None, None),
         },
     };
     match probe::ping(&client, &uri, timeouts).await {
-        Ok(_) => (MongoSignal::Ok, Some(client)),
-        Err(failure) => (mongo_failure(failure), None),
+        Ok(info) => (
+            MongoSignal::Ok,
+            Some(client),
+            u64::try_from(info.latency.as_millis()).ok(),
+        ),
+        Err(failure) => (mongo_failure(failure), None, None),
     }
 }
 

@@ -32,7 +32,7 @@ pub const SECTIONS: [&str; 9] = [
 
 /// Sections another loader reads and checks (`[[alerts]]` rules, `[notify]` channels,
 /// `[schedule]` entries); the key-by-key check here passes over them.
-pub const EXTERNAL_SECTIONS: [&str; 4] = ["alerts", "notify", "recovery", "schedule"];
+pub const EXTERNAL_SECTIONS: [&str; 5] = ["alerts", "checklists", "notify", "recovery", "schedule"];
 
 /// Every config key (`section.key`) and its type, in the order they are printed.
 pub const KEYS: [(&str, KeyType); 35] = [

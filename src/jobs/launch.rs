@@ -55,6 +55,7 @@ impl Launcher {
             .arg(WORKER_SUBCOMMAND)
             .arg("--job")
             .arg(&path)
+            .env("SCANDYCTL_STATE_DIR", crate::state::state_dir())
             .stdin(Stdio::piped())
             .stdout(
                 log_file

@@ -34,9 +34,37 @@ pub async fn plan(config: &Config, request: &RestoreRequest) -> Result<RestorePl
     plan_restore(config, request, &identities).await
 }
 
-/// Runs `spec` to its end; errors carry the engine's message, a cancel is
+/// Runs `spec` to its end and records it in the maintenance log (a log that cannot be
+/// written never fails the job); errors carry the engine's message, a cancel is
 /// [`crate::backup::progress::Cancelled`] in the chain.
 pub async fn run_job(
+    config: Arc<Config>,
+    spec: JobSpec,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<JobResult> {
+    run_job_logging_to(crate::state::state_dir(), config, spec, progress, cancel).await
+}
+
+/// [`run_job`] with the maintenance log in `state_dir`.
+pub async fn run_job_logging_to(
+    state_dir: std::path::PathBuf,
+    config: Arc<Config>,
+    spec: JobSpec,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<JobResult> {
+    let logged = spec.clone();
+    let result = run_job_unlogged(config, spec, progress, cancel).await;
+    let entry = crate::maintenance_log::job_entry::entry_for_job(&logged, &result);
+    let _ = tokio::task::spawn_blocking(move || {
+        crate::maintenance_log::append_entry(&state_dir, &entry)
+    })
+    .await;
+    result
+}
+
+async fn run_job_unlogged(
     config: Arc<Config>,
     spec: JobSpec,
     progress: ProgressSink,

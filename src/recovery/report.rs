@@ -311,6 +311,7 @@ pub fn write_report(state_dir: &Path, w: &Wizard, actor: &str) -> Result<PathBuf
                 .map(|d| d.summary_line())
                 .unwrap_or_default(),
             report: Some(md.clone()),
+            ..MaintenanceEntry::default()
         },
     )?;
     Ok(md)

@@ -161,6 +161,7 @@ fn the_example_config_recovery_section_parses() {
     let start = text.find("# [recovery]").expect("example has [recovery]");
     let section: Vec<&str> = text[start..]
         .lines()
+        .take_while(|l| !l.trim().is_empty())
         .map(|l| l.strip_prefix("# ").unwrap_or(l))
         .collect();
     let settings =

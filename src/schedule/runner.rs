@@ -367,6 +367,12 @@ impl Runner {
         }
         state.running_pid = None;
         self.save(&mut state)?;
+        if let Err(err) = crate::maintenance_log::append_entry(&self.state_dir, &log_entry(&report))
+        {
+            self.say(&format!(
+                "warning: not recorded in the maintenance log: {err:#}"
+            ));
+        }
         match &report.error {
             Some(error) => {
                 self.say(&format!("scheduled backup failed: {error}"));
@@ -483,6 +489,31 @@ impl Runner {
             .map(|n| (n - now).to_std().unwrap_or(Duration::ZERO))
             .unwrap_or(Duration::from_secs(60));
         until.min(Duration::from_secs(60)) + Duration::from_millis(50)
+    }
+}
+
+/// The maintenance log entry of one scheduled run (kind `backup`, `scheduled=<entries>`).
+fn log_entry(report: &RunReport) -> crate::maintenance_log::MaintenanceEntry {
+    use crate::maintenance_log::{MaintenanceEntry, Outcome as LogOutcome};
+    let kind = report.slot.kind.as_str();
+    let entry = MaintenanceEntry::now("backup", &format!("scheduled {kind} backup"), "")
+        .param("scheduled", report.slot.entries.join(","))
+        .param("type", kind)
+        .param("slot", report.slot.at.to_rfc3339())
+        .param("via", "schedule")
+        .evidence(report.set_id.iter().map(|id| format!("set {id}")))
+        .evidence(
+            report
+                .verified
+                .map(|ok| format!("verification {}", if ok { "passed" } else { "FAILED" })),
+        )
+        .evidence(report.pruned.map(|n| format!("prune removed {n} set(s)")))
+        .evidence(report.error.iter().cloned())
+        .evidence(report.notes.iter().map(|n| format!("note: {n}")));
+    if report.outcome == Outcome::Ok {
+        entry
+    } else {
+        entry.outcome(LogOutcome::Failed)
     }
 }
 

@@ -85,7 +85,8 @@ impl ScheduleGlance {
     }
 }
 
-fn read_state(state_dir: &Path) -> ScheduleState {
+/// The schedule state in `state_dir` (empty when absent or unreadable).
+pub fn read_state(state_dir: &Path) -> ScheduleState {
     std::fs::read(state_path(state_dir))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())

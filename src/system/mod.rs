@@ -8,5 +8,6 @@ pub mod metrics;
 pub mod mounts;
 pub mod processes;
 pub mod rate_limit;
+pub mod sample_log;
 pub mod services;
 pub mod web_health;

@@ -7,6 +7,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use super::log_actions::LogsAction;
 use super::tab::Tab;
 use super::tabs::backups::view::BackupsAction;
+use super::tabs::checklists::view::{ChecklistsAction, ChecklistsCommand, ChecklistsEvent};
 use super::tabs::database::view::DatabaseAction;
 use super::tabs::recovery::view::{RecoveryAction, RecoveryCommand, RecoveryEvent};
 use crate::backup::inventory::BackupOverview;
@@ -142,6 +143,10 @@ pub enum Action {
     Recovery(RecoveryAction),
     /// The Recovery tab's background work reported.
     RecoveryEvent(RecoveryEvent),
+    /// A key of the Checklists tab.
+    Checklist(ChecklistsAction),
+    /// The Checklists tab's background work reported.
+    Checklists(ChecklistsEvent),
     /// A background task failed or panicked.
     TaskFailed {
         /// Which task.
@@ -246,6 +251,8 @@ pub enum Command {
     },
     /// Work of the Recovery tab.
     Recovery(RecoveryCommand),
+    /// Work of the Checklists tab.
+    Checklists(ChecklistsCommand),
 }
 
 impl From<BackupsAction> for Action {
@@ -281,6 +288,12 @@ impl From<LogsAction> for Action {
 impl From<RecoveryAction> for Action {
     fn from(action: RecoveryAction) -> Action {
         Action::Recovery(action)
+    }
+}
+
+impl From<ChecklistsAction> for Action {
+    fn from(action: ChecklistsAction) -> Action {
+        Action::Checklist(action)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The console's own alert evaluation: the signals come from what the console already
-//! holds (system sample, `/health` probe, MongoDB state, backup overview, log error rate),
-//! evaluated on every system sample with the same rules as `scandyctl watch`.
+//! holds (system sample, `/health` probe, MongoDB state, backup overview, log error rate,
+//! the checklists' due states), evaluated on every system sample and every read of the
+//! checklists with the same rules as `scandyctl watch`.
 
 use chrono::{DateTime, Utc};
 
@@ -53,6 +54,7 @@ pub fn signals(state: &State, now: DateTime<Utc>) -> Signals {
             .map(|set| set.id.clone()),
         schedule_failed: glance.and_then(|g| g.failed().map(String::from)),
         schedule_missed: glance.and_then(|g| g.missed_text()),
+        checklists_overdue: state.checklists.overdue_text(),
         errors_per_minute: (!rate.is_empty()).then(|| {
             let recent: u64 = rate.iter().rev().take(ERROR_RATE_MINUTES).sum();
             recent as f64 / ERROR_RATE_MINUTES as f64
@@ -60,7 +62,8 @@ pub fn signals(state: &State, now: DateTime<Utc>) -> Signals {
     }
 }
 
-/// Evaluates the rules on the current state (called on every system sample).
+/// Evaluates the rules on the current state (called on every system sample and every read
+/// of the checklists).
 pub fn evaluate(state: &mut State, now: DateTime<Utc>) {
     let signals = signals(state, now);
     let alerts = state.alert_engine.evaluate(&signals, now);

@@ -12,11 +12,13 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::AbortHandle;
 
 use super::action::{Action, Command};
+use super::checklist_runner::ChecklistRunner;
 use super::event::run_input;
 use super::job_runner::JobRunner;
 use super::recovery_runner::RecoveryRunner;
 use super::render::draw;
 use super::state::{FRAME_INTERVAL, InstallSummary, State, update};
+use super::tabs::checklists::view::{ChecklistsCommand, ChecklistsView};
 use super::tabs::recovery::view::{Busy, RecoveryCommand};
 use super::terminal::{self, RestoreGuard};
 use super::watchers::{
@@ -121,6 +123,7 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     } else {
         crate::state::state_dir()
     };
+    let checklists = checklist_runner(&ctx, recovery_dir.clone(), &mut state, tx.clone());
     let recovery = RecoveryRunner::new(step_context, recovery_dir, jobs_dir.clone(), tx.clone());
     state.recovery.actor = actor;
     state.recovery.busy = Some(Busy::Loading);
@@ -129,8 +132,10 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
     let refresh_database = Arc::new(Notify::new());
     let database_visible = Arc::new(AtomicBool::new(false));
     let system_visible = Arc::new(AtomicBool::new(false));
+    let checklists_refresh = checklists.refresh_loop();
     let effects = Effects {
         recovery,
+        checklists,
         wake: wake.clone(),
         rescan: rescan.clone(),
         refresh_database: refresh_database.clone(),
@@ -199,6 +204,11 @@ pub async fn run(ctx: ConsoleContext) -> Result<()> {
             ),
         ),
     ];
+    tasks.push(spawn_supervised(
+        "checklists refresh",
+        tx.clone(),
+        checklists_refresh,
+    ));
     tasks.push(spawn_supervised("job watcher", tx.clone(), {
         let tx = tx.clone();
         watch_jobs(
@@ -268,6 +278,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Wake-ups the loop can give its background tasks.
 struct Effects {
     recovery: RecoveryRunner,
+    checklists: ChecklistRunner,
     wake: Arc<Notify>,
     rescan: Arc<Notify>,
     refresh_database: Arc<Notify>,
@@ -307,8 +318,53 @@ fn apply(state: &mut State, action: Action, effects: &Effects, runner: &mut JobR
                 save_logs(effects.tx.clone(), path, text, count);
             }
             Command::Recovery(command) => effects.recovery.run(command),
+            Command::Checklists(command) => effects.checklists.run(command),
         }
     }
+}
+
+/// The Checklists tab's runner for the console's install (state in `state_dir`), its view
+/// in `state` and the first read of the state; a bad `[checklists]` section is shown and
+/// the defaults apply.
+fn checklist_runner(
+    ctx: &ConsoleContext,
+    state_dir: PathBuf,
+    state: &mut State,
+    tx: UnboundedSender<Action>,
+) -> ChecklistRunner {
+    let config = (*ctx.config).clone();
+    let file = ctx.install.config_file.clone();
+    let context = match crate::checks::CheckContext::load(
+        config.clone(),
+        file.clone(),
+        state_dir.clone(),
+        ctx.lang,
+    ) {
+        Ok(context) => context,
+        Err(err) => {
+            state.errors.push((
+                Msg::CkSettingsError.text(ctx.lang).to_string(),
+                format!("{err:#}; the default checklists apply"),
+            ));
+            crate::checks::CheckContext {
+                config,
+                config_file: file,
+                state_dir,
+                settings: Default::default(),
+                lang: ctx.lang,
+            }
+        }
+    };
+    let rule_file = context
+        .settings
+        .logrotate_dir
+        .join(crate::checks::logrotate::RULE_FILE_NAME);
+    let rule = crate::checks::logrotate::logrotate_rule(&context.config);
+    let runner = ChecklistRunner::new(context, tx);
+    state.checklists = ChecklistsView::new(runner.items());
+    state.checklists.logrotate = Some((rule_file, rule));
+    runner.run(ChecklistsCommand::Load);
+    runner
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

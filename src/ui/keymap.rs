@@ -180,6 +180,11 @@ pub fn keymap() -> Vec<KeyBinding> {
             .map(|(code, action, help)| on_tab(Tab::Database, code, action, help)),
     );
     map.extend(
+        super::tabs::checklists::keys::bindings()
+            .into_iter()
+            .map(|(code, action, help)| on_tab(Tab::Checklists, code, action, help)),
+    );
+    map.extend(
         recovery_bindings()
             .into_iter()
             .map(|(code, action, help)| on_tab(Tab::Recovery, code, action, help)),
@@ -390,7 +395,7 @@ fn database_bindings() -> Vec<(KeyCode, Action, Msg)> {
 }
 
 /// The list keys every tab with a list shares: `j`/`k`, arrows, pages, first and last.
-fn navigation(action: impl Fn(Movement) -> Action) -> Vec<(KeyCode, Action, Msg)> {
+pub(crate) fn navigation(action: impl Fn(Movement) -> Action) -> Vec<(KeyCode, Action, Msg)> {
     vec![
         (KeyCode::Char('j'), action(Movement::Down), Msg::HelpRowDown),
         (KeyCode::Down, action(Movement::Down), Msg::HelpRowDown),
@@ -578,6 +583,14 @@ mod tests {
             joined.contains(&"S reverse the sort".to_string()),
             "{joined:?}"
         );
-        assert!(tab_help_lines(Lang::En, Tab::Checklists).is_empty());
+        let checklists: Vec<String> = tab_help_lines(Lang::En, Tab::Checklists)
+            .iter()
+            .map(|(k, d)| format!("{k} {d}"))
+            .collect();
+        assert!(
+            checklists.contains(&"a run all automatic items in the background".to_string()),
+            "{checklists:?}"
+        );
+        assert!(checklists.contains(&"d, w, m daily / weekly / monthly checklist".to_string()));
     }
 }

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod alert_signals;
 pub mod app;
+pub mod checklist_runner;
 pub mod db_actions;
 pub mod dialogs;
 pub mod event;

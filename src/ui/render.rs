@@ -29,8 +29,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Tab::System => tabs::system::draw(frame, body, state),
         Tab::Backups => tabs::backups::draw(frame, body, state),
         Tab::Database => tabs::database::draw(frame, body, state),
+        Tab::Checklists => tabs::checklists::draw(frame, body, state),
         Tab::Recovery => tabs::recovery::draw(frame, body, state),
-        other => tabs::placeholder::draw(frame, body, state, other),
     }
     draw_status_line(frame, status, state);
     if let Some(dialog) = &state.dialog {

@@ -1,10 +1,11 @@
-//! Overview: the install, the MongoDB connection, backup space and what is still to come.
+//! Overview: the install, the MongoDB connection, backup space, the alerts, the checklists
+//! that are due and what is still to come.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, Gauge, Paragraph};
 
 use crate::config::ValueSource;
 use crate::i18n::{Lang, Msg};
@@ -24,7 +25,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let top_height = install.len().max(mongo.len()) as u16 + 2;
     let backup_lines = super::overview_backups::lines(state);
     let backups_height = backup_lines.len() as u16 + 5;
-    let [top, disk, upcoming] = Layout::vertical([
+    let [top, disk, rest] = Layout::vertical([
         Constraint::Length(top_height),
         Constraint::Length(backups_height),
         Constraint::Min(0),
@@ -42,13 +43,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(mongo).block(block), mongo_area);
     draw_backup_dir(frame, disk, state, backup_lines);
     let alert_lines = super::alerts::lines(state);
-    let [alerts, upcoming] = Layout::vertical([
+    let checklist_lines = super::checklists::overview_lines(state);
+    let [alerts, checklists, _] = Layout::vertical([
         Constraint::Length(alert_lines.len() as u16 + 2),
+        Constraint::Length(checklist_lines.len() as u16 + 2),
         Constraint::Min(0),
     ])
-    .areas(upcoming);
+    .areas(rest);
     super::alerts::draw(frame, alerts, state, alert_lines);
-    draw_upcoming(frame, upcoming, lang);
+    let block = Block::bordered().title(format!(" {} ", Msg::CkOverviewTitle.text(lang)));
+    frame.render_widget(Paragraph::new(checklist_lines).block(block), checklists);
 }
 
 const LABEL_WIDTH: usize = 17;
@@ -302,19 +306,4 @@ fn draw_backup_dir(frame: &mut Frame, area: Rect, state: &State, inventory: Vec<
             );
         }
     }
-}
-
-fn draw_upcoming(frame: &mut Frame, area: Rect, lang: Lang) {
-    let items = [Msg::UpcomingBackups, Msg::UpcomingChecklists];
-    let lines: Vec<Line> = items
-        .iter()
-        .map(|msg| Line::styled(format!("• {}", msg.text(lang)), theme::muted()))
-        .collect();
-    let block = Block::bordered().title(format!(" {} ", Msg::UpcomingTitle.text(lang)));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
 }
