@@ -170,6 +170,8 @@ pub async fn run_checklist(
     ctx: &CheckContext,
     cadence: Cadence,
 ) -> Result<Vec<(ItemDef, ItemResult)>> {
+    // The next log review starts where this run began: nothing written meanwhile is missed.
+    let started = Utc::now();
     let items = items_of(&ctx.items(), cadence);
     let prior = super::state::load_state(&ctx.state_dir)?;
     let mut out = Vec::new();
@@ -179,9 +181,8 @@ pub async fn run_checklist(
         record_run(ctx, &def, run)?;
         out.push((def, result));
     }
-    let now = Utc::now();
     update_state(&ctx.state_dir, |state| {
-        state.last_checked.insert(cadence, now);
+        state.last_checked.insert(cadence, started);
     })?;
     Ok(out)
 }

@@ -155,6 +155,8 @@ async fn run_items(
     cadence: crate::checks::Cadence,
     ids: Vec<String>,
 ) {
+    // The next log review starts where this run began: nothing written meanwhile is missed.
+    let started = Utc::now();
     let dir = ctx.state_dir.clone();
     let prior = match tokio::task::spawn_blocking(move || load_state(&dir)).await {
         Ok(Ok(state)) => Arc::new(state),
@@ -218,10 +220,9 @@ async fn run_items(
     }
     if whole_checklist && !ids.is_empty() {
         let dir = ctx.state_dir.clone();
-        let now = Utc::now();
         let _ = tokio::task::spawn_blocking(move || {
             update_state(&dir, |state| {
-                state.last_checked.insert(cadence, now);
+                state.last_checked.insert(cadence, started);
             })
         })
         .await;
