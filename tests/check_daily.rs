@@ -12,27 +12,6 @@ use std::process::Output;
 use backup_support::{Fixture, assert_success};
 use serde_json::Value;
 
-/// A stand-in for Scandy's web app on loopback answering `status` with `body`; returns
-/// the `/health` URL.
-fn web_stand_in(status: &'static str, body: &'static str) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/health", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 2048];
-            let _ = stream.read(&mut buf);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 /// A directory with a `systemctl` that reports `state` for every unit (like `systemctl
 /// show`), to put first on PATH.
 fn fake_systemctl(dir: &Path, state: &str, sub: &str) {
@@ -124,7 +103,7 @@ async fn daily_checklist_passes_on_a_healthy_install() {
     let fx = Fixture::new("check_daily_ok").await;
     configure(
         &fx,
-        &web_stand_in(
+        &common::web_stand_in(
             "200 OK",
             "{\"status\": \"healthy\", \"database\": \"connected\"}",
         ),
@@ -262,7 +241,7 @@ async fn daily_checklist_fails_with_the_exact_evidence() {
     let fx = Fixture::new("check_daily_fail").await;
     configure(
         &fx,
-        &web_stand_in(
+        &common::web_stand_in(
             "503 Service Unavailable",
             "{\"status\": \"unhealthy\", \"database\": \"disconnected\"}",
         ),
@@ -410,7 +389,7 @@ async fn daily_checklist_fails_with_the_exact_evidence() {
 #[tokio::test(flavor = "multi_thread")]
 async fn site_command_items_decide_ok_warning_failed_and_timeout() {
     let fx = Fixture::new("check_daily_custom").await;
-    let url = web_stand_in("200 OK", "{\"status\": \"healthy\"}");
+    let url = common::web_stand_in("200 OK", "{\"status\": \"healthy\"}");
     fake_systemctl(&fx.dir.path().join("bin"), "active", "running");
     write_log(&fx, &log_line(5, "INFO", "ok"));
     let id = fx.backup();
@@ -483,7 +462,7 @@ async fn could_not_check_exits_3() {
     let fx = Fixture::new("check_daily_unknown").await;
     configure(
         &fx,
-        &web_stand_in("200 OK", "{\"status\": \"healthy\"}"),
+        &common::web_stand_in("200 OK", "{\"status\": \"healthy\"}"),
         PASSING,
     );
     fake_systemctl(&fx.dir.path().join("bin"), "active", "running");

@@ -18,28 +18,6 @@ use restore_support::{current_phase, db_image, files_image, kill9, poll_until};
 use scandyctl::mongo::local_server::{LocalMongoServer, python_for_tests};
 use serde_json::Value;
 
-/// A stand-in for Scandy's web app on loopback: answers every request with 200 and
-/// `{"status": "healthy"}` until the process ends; returns the `/health` URL.
-fn health_stand_in() -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/health", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 2048];
-            let _ = stream.read(&mut buf);
-            let body = "{\"status\": \"healthy\"}";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 /// A drill install: the fixture with a healthy web app stand-in (`extra` goes into
 /// `[backup]`).
 async fn drill_fixture(name: &str, extra: &str) -> Fixture {
@@ -52,7 +30,7 @@ async fn drill_fixture(name: &str, extra: &str) -> Fixture {
 fn configure(fx: &Fixture, extra: &str) {
     fx.write_config(&format!(
         "{extra}\n[web]\nhealth_url = \"{}\"",
-        health_stand_in()
+        common::healthy_stand_in()
     ));
 }
 

@@ -11,9 +11,7 @@ use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDate};
 use report_support::render::{html5lib_parse, png_colors, screenshot};
-use report_support::{
-    ReportFixture, assert_lines, health_stand_in, html_data_rows, html_row, text,
-};
+use report_support::{ReportFixture, assert_lines, html_data_rows, html_row, text};
 use scandyctl::system::sample_log::HistoryPoint;
 use serde_json::Value;
 
@@ -465,7 +463,7 @@ async fn an_unreachable_database_still_writes_the_rest_and_exits_6() {
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_once_appends_a_history_point_the_report_reads() {
     let fx = ReportFixture::new("report_watch").await;
-    let url = health_stand_in();
+    let url = common::healthy_stand_in();
     let mut config = std::fs::read_to_string(&fx.config).unwrap();
     config.push_str(&format!("[web]\nhealth_url = \"{url}\"\n"));
     std::fs::write(&fx.config, config).unwrap();

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use color_eyre::eyre::{Result, bail, eyre};
+use color_eyre::eyre::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Cadence, ItemDef, ItemKind, Text};
@@ -95,37 +95,27 @@ impl Default for ChecklistSettings {
     }
 }
 
-#[derive(Deserialize)]
-struct Wrapper {
-    #[serde(default)]
-    checklists: Option<ChecklistSettings>,
-}
-
 /// Reads `[checklists]` from the config file; no file or no section gives the defaults.
 pub fn load_checklists(path: Option<&Path>) -> Result<ChecklistSettings> {
-    let Some(path) = path else {
-        return Ok(ChecklistSettings::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eyre!(
-            "cannot read {}: {}",
-            path.display(),
-            crate::config::os_reason(&e)
-        )
-    })?;
-    parse_checklists(&text, path)
+    match path {
+        Some(path) => {
+            let settings = crate::config::read_section(Some(path), "checklists")?;
+            check_checklists(settings, path)
+        }
+        None => Ok(ChecklistSettings::default()),
+    }
 }
 
 /// Parses `[checklists]` from config text; `file` names the file in errors.
 pub fn parse_checklists(text: &str, file: &Path) -> Result<ChecklistSettings> {
-    let wrapper: Wrapper = toml::from_str(text).map_err(|e| {
-        eyre!(
-            "config file {}: [checklists]: {}",
-            file.display(),
-            e.message().trim()
-        )
-    })?;
-    let settings = wrapper.checklists.unwrap_or_default();
+    check_checklists(
+        crate::config::parse_section(text, file, "checklists")?,
+        file,
+    )
+}
+
+/// Checks the values of `[checklists]` read from `file`.
+fn check_checklists(settings: ChecklistSettings, file: &Path) -> Result<ChecklistSettings> {
     let file = file.display();
     if settings.backup_age_warn_hours == 0
         || settings.backup_age_fail_hours < settings.backup_age_warn_hours

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use color_eyre::eyre::{Result, bail, eyre};
+use color_eyre::eyre::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 /// One person to call in an emergency.
@@ -51,37 +51,21 @@ impl Default for RecoverySettings {
     }
 }
 
-#[derive(Deserialize)]
-struct Wrapper {
-    #[serde(default)]
-    recovery: Option<RecoverySettings>,
-}
-
 /// Reads `[recovery]` from the config file; no file or no section gives the defaults.
 pub fn load_recovery(path: Option<&Path>) -> Result<RecoverySettings> {
-    let Some(path) = path else {
-        return Ok(RecoverySettings::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eyre!(
-            "cannot read {}: {}",
-            path.display(),
-            crate::config::os_reason(&e)
-        )
-    })?;
-    parse_recovery(&text, path)
+    match path {
+        Some(path) => check_recovery(crate::config::read_section(Some(path), "recovery")?, path),
+        None => Ok(RecoverySettings::default()),
+    }
 }
 
 /// Parses `[recovery]` from config text; `file` names the file in errors.
 pub fn parse_recovery(text: &str, file: &Path) -> Result<RecoverySettings> {
-    let wrapper: Wrapper = toml::from_str(text).map_err(|e| {
-        eyre!(
-            "config file {}: [recovery]: {}",
-            file.display(),
-            e.message().trim()
-        )
-    })?;
-    let settings = wrapper.recovery.unwrap_or_default();
+    check_recovery(crate::config::parse_section(text, file, "recovery")?, file)
+}
+
+/// Checks the values of `[recovery]` read from `file`.
+fn check_recovery(settings: RecoverySettings, file: &Path) -> Result<RecoverySettings> {
     if !(1..=100).contains(&settings.drop_threshold) {
         bail!(
             "config file {}: recovery.drop_threshold must be a percentage from 1 to 100, found {}",

@@ -141,3 +141,34 @@ pub async fn test_mongo_is_standalone() -> bool {
         .expect("hello");
     !hello.contains_key("setName")
 }
+
+/// A stand-in for Scandy's web app on loopback: answers every request with `status`
+/// (e.g. `200 OK`) and the JSON `body` until the test binary ends; returns the `/health` URL.
+#[allow(dead_code)]
+pub fn web_stand_in(status: &'static str, body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/health", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// [`web_stand_in`] answering healthy like Scandy (`{"status": "healthy", …}`).
+#[allow(dead_code)]
+pub fn healthy_stand_in() -> String {
+    web_stand_in(
+        "200 OK",
+        "{\"status\": \"healthy\", \"database\": \"connected\"}",
+    )
+}

@@ -7,7 +7,6 @@
 pub mod render;
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -383,25 +382,4 @@ pub fn html_data_rows(html: &str) -> Vec<String> {
             cells.join("|")
         })
         .collect()
-}
-
-/// A stand-in for Scandy's web app answering every request healthy; returns the URL.
-pub fn health_stand_in() -> String {
-    use std::io::Write;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/health", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 2048];
-            let _ = stream.read(&mut buf);
-            let body = "{\"status\": \"healthy\", \"database\": \"connected\"}";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
 }
