@@ -347,7 +347,7 @@ async fn log_rotation_is_ok_with_a_covering_rule_and_warns_without() {
     assert_eq!(
         result.summary,
         format!(
-            "2 of 2 log files are covered by no logrotate rule in {}",
+            "2 of 2 log files are not covered by any logrotate rule in {}",
             rules.display()
         )
     );

@@ -369,7 +369,7 @@ pub fn logrotate_result(id: &str, config: &Config, dir: &Path) -> ItemResult {
         (Some(_), n) => (
             Severity::Warning,
             format!(
-                "{n} of {} log files are covered by no logrotate rule in {}",
+                "{n} of {} log files are not covered by any logrotate rule in {}",
                 files.len(),
                 dir.display()
             ),

@@ -136,9 +136,9 @@ fn ms(d: Duration) -> i64 {
 /// spent, so a long outage never eats the budget that routine checks need afterwards.
 pub fn decide(ledger: &mut Ledger, policy: &BudgetPolicy, now_ms: i64, urgent: bool) -> Decision {
     let keep = ms(policy.longest_window());
-    ledger
-        .requests
-        .retain(|t| now_ms - *t < keep && *t <= now_ms);
+    // A request stamped a little after `now_ms` (another process's clock read) still counts:
+    // dropping it would let two requests out at once.
+    ledger.requests.retain(|t| (now_ms - *t).abs() < keep);
     ledger.requests.sort_unstable();
     if let Some(until) = ledger.retry_after_until {
         if until > now_ms {
@@ -341,6 +341,23 @@ mod tests {
         // cap 10 per hour, half of it (5) for urgent ones, then the routine 6-minute pace.
         assert!(urgent_sent <= 10, "{urgent_sent}");
         assert!(urgent_sent >= 5, "{urgent_sent}");
+    }
+
+    /// Two callers that read the clock before taking turns: the later turn with the earlier
+    /// time still sees the other's request and waits.
+    #[test]
+    fn a_request_stamped_just_after_now_still_holds_back_the_next() {
+        let p = policy(&[(20, 30)], 10);
+        let mut ledger = Ledger::default();
+        assert_eq!(decide(&mut ledger, &p, 1_010, false), Decision::Send);
+        assert!(matches!(
+            decide(&mut ledger, &p, 1_000, false),
+            Decision::Wait {
+                reason: WaitReason::Spacing,
+                ..
+            }
+        ));
+        assert_eq!(ledger.requests, vec![1_010]);
     }
 
     #[test]

@@ -58,15 +58,18 @@ impl WebHealthMonitor {
         }
         let came_back = self.port_was_open == Some(false);
         self.port_was_open = Some(true);
-        let now_ms = epoch_ms(SystemTime::now());
         let policy = self.policy.clone();
-        let (decision, last) = self.ledger.update(|ledger| {
+        // The time is taken under the ledger's lock, so requests enter the ledger in the order
+        // of their times even when two monitors (in one process or two) ask at once.
+        let (decision, last, now_ms) = self.ledger.update(|ledger| {
+            let now_ms = epoch_ms(SystemTime::now());
             let urgent = came_back
                 || ledger
                     .last
                     .as_ref()
                     .is_none_or(|a| !a.healthy && !a.rate_limited);
-            (decide(ledger, &policy, now_ms, urgent), ledger.last.clone())
+            let decision = decide(ledger, &policy, now_ms, urgent);
+            (decision, ledger.last.clone(), now_ms)
         });
         match decision {
             Decision::Send => self.request().await,
